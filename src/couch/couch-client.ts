@@ -1,0 +1,148 @@
+import nano, { type ServerScope } from 'nano';
+import { toCouchError, CouchError } from './couch-error.js';
+import { redactUrl } from '../util/redact.js';
+
+export interface CouchClientOptions {
+  url: string;
+  /** Upper bound of any single request; feeds add their own longpoll timeout on top. */
+  requestTimeoutMs?: number;
+}
+
+export interface RequestOptions {
+  method?: 'get' | 'put' | 'post' | 'delete' | 'head';
+  db?: string;
+  path?: string;
+  qs?: Record<string, unknown>;
+  body?: unknown;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface ChangeRow {
+  id: string;
+  seq: unknown;
+  deleted?: boolean;
+  doc?: Record<string, unknown>;
+  changes?: Array<{ rev: string }>;
+}
+
+export interface ChangesPage {
+  results: ChangeRow[];
+  last_seq: unknown;
+  pending?: number;
+}
+
+export interface DbUpdate {
+  db_name: string;
+  type: string;
+  seq?: unknown;
+}
+
+export interface DbUpdatesPage {
+  results: DbUpdate[];
+  last_seq: unknown;
+}
+
+/**
+ * The daemon's only door to CouchDB. Every call goes through `request`, which adds a timeout,
+ * maps failures to CouchError kinds and keeps credentials out of messages. `seq` values are
+ * passed through untouched: they are opaque strings on CouchDB 3.
+ */
+export class CouchClient {
+  private readonly server: ServerScope;
+  readonly displayUrl: string;
+  private readonly requestTimeoutMs: number;
+
+  constructor(opts: CouchClientOptions) {
+    this.server = nano({ url: opts.url });
+    this.displayUrl = redactUrl(opts.url);
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? 60_000;
+  }
+
+  async request<T>(opts: RequestOptions): Promise<T> {
+    const timeout = AbortSignal.timeout(opts.timeoutMs ?? this.requestTimeoutMs);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+    const what = `${(opts.method ?? 'get').toUpperCase()} ${opts.db ? `/${opts.db}` : ''}/${opts.path ?? ''}`;
+    try {
+      return (await this.server.request({
+        method: opts.method ?? 'get',
+        db: opts.db,
+        path: opts.path,
+        qs: opts.qs,
+        body: opts.body,
+        signal,
+      } as Parameters<ServerScope['request']>[0])) as T;
+    } catch (err) {
+      throw toCouchError(err, what);
+    }
+  }
+
+  /** Server banner; used as a reachability probe. */
+  ping(signal?: AbortSignal): Promise<{ couchdb: string; version?: string }> {
+    return this.request({ path: '', signal, timeoutMs: 5000 });
+  }
+
+  /** Database names in [start, end] (needs admin on CouchDB 3). */
+  listDbs(start: string, end: string, signal?: AbortSignal): Promise<string[]> {
+    return this.request({ path: '_all_dbs', qs: { startkey: start, endkey: end }, signal });
+  }
+
+  changes(db: string, opts: { since: unknown; limit: number; includeDocs: boolean; signal?: AbortSignal }): Promise<ChangesPage> {
+    return this.request({
+      db,
+      path: '_changes',
+      qs: { since: opts.since, limit: opts.limit, include_docs: opts.includeDocs, style: 'main_only' },
+      signal: opts.signal,
+    });
+  }
+
+  /** Longpoll on _db_updates; the client-side deadline is the feed timeout plus the request timeout. */
+  dbUpdates(opts: { since: unknown; timeoutMs: number; signal?: AbortSignal }): Promise<DbUpdatesPage> {
+    return this.request({
+      path: '_db_updates',
+      qs: { feed: 'longpoll', since: opts.since, timeout: opts.timeoutMs },
+      signal: opts.signal,
+      timeoutMs: opts.timeoutMs + this.requestTimeoutMs,
+    });
+  }
+
+  async dbExists(db: string, signal?: AbortSignal): Promise<boolean> {
+    try {
+      await this.request({ db, path: '', signal });
+      return true;
+    } catch (err) {
+      if (err instanceof CouchError && err.kind === 'db_not_found') return false;
+      if (err instanceof CouchError && err.kind === 'doc_not_found') return false;
+      throw err;
+    }
+  }
+
+  /** The doc, or undefined when it does not exist. Throws db_not_found when the database is missing. */
+  async getDoc<T = Record<string, unknown>>(db: string, id: string, signal?: AbortSignal): Promise<T | undefined> {
+    try {
+      return await this.request<T>({ db, path: encodeURIComponent(id), signal });
+    } catch (err) {
+      if (err instanceof CouchError && err.kind === 'doc_not_found') return undefined;
+      throw err;
+    }
+  }
+
+  putDoc(db: string, doc: Record<string, unknown> & { _id: string }, signal?: AbortSignal): Promise<{ ok: boolean; id: string; rev: string }> {
+    return this.request({ method: 'put', db, path: encodeURIComponent(doc._id), body: doc, signal });
+  }
+
+  /** Docs by id in one request (bulk read). Missing / deleted ids are absent from the result. */
+  async getDocs(db: string, ids: string[], signal?: AbortSignal): Promise<Map<string, Record<string, unknown>>> {
+    const page = await this.request<{ rows: Array<{ id?: string; doc?: Record<string, unknown> | null }> }>({
+      method: 'post',
+      db,
+      path: '_all_docs',
+      qs: { include_docs: true },
+      body: { keys: ids },
+      signal,
+    });
+    const docs = new Map<string, Record<string, unknown>>();
+    for (const row of page.rows) if (row.id && row.doc) docs.set(row.id, row.doc);
+    return docs;
+  }
+}

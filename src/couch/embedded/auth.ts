@@ -1,0 +1,110 @@
+// Optional server-admin credentials: HTTP basic auth or a CouchDB-style AuthSession cookie.
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+
+export interface AdminCredentials {
+  username: string;
+  password: string;
+}
+
+export interface UserCtx {
+  name: string | null;
+  roles: string[];
+}
+
+export type AuthResult =
+  | { ok: true; userCtx: UserCtx; method: 'default' | 'cookie' | 'admin_party' }
+  | { ok: false; reason: string };
+
+/** CouchDB's default session lifetime. */
+const SESSION_SECONDS = 600;
+
+/**
+ * With no credentials configured everyone is admin ("admin party"). Otherwise the single
+ * configured admin is the only user; CouchDB 3 makes new databases admin-only by default,
+ * so requiring admin everywhere matches what a stock CouchDB 3 does for other users.
+ */
+export class AdminAuth {
+  private readonly secret = randomBytes(32);
+
+  constructor(private readonly admin: AdminCredentials | undefined) {}
+
+  get enabled(): boolean {
+    return this.admin !== undefined;
+  }
+
+  authenticate(req: IncomingMessage): AuthResult {
+    if (!this.admin) return { ok: true, userCtx: adminCtx(null), method: 'admin_party' };
+    const header = req.headers.authorization;
+    if (header) {
+      const m = /^Basic\s+(\S+)$/i.exec(header);
+      if (!m) return { ok: false, reason: 'Name or password is incorrect.' };
+      const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      const name = colon < 0 ? decoded : decoded.slice(0, colon);
+      const password = colon < 0 ? '' : decoded.slice(colon + 1);
+      if (!this.checkPassword(name, password)) return { ok: false, reason: 'Name or password is incorrect.' };
+      return { ok: true, userCtx: adminCtx(name), method: 'default' };
+    }
+    const session = readCookie(req, 'AuthSession');
+    if (session) {
+      const name = this.verifySession(session);
+      if (name) return { ok: true, userCtx: adminCtx(name), method: 'cookie' };
+    }
+    return { ok: false, reason: 'You are not authorized to access this db.' };
+  }
+
+  checkPassword(name: string, password: string): boolean {
+    if (!this.admin) return true;
+    // Hashing first gives equal lengths for timingSafeEqual and hides the real lengths.
+    return same(name, this.admin.username) && same(password, this.admin.password);
+  }
+
+  /** Value for the AuthSession cookie: base64url("name:expiryHex:hmac"). */
+  createSession(name: string): string {
+    const expiry = (Math.floor(Date.now() / 1000) + SESSION_SECONDS).toString(16).toUpperCase();
+    const payload = `${name}:${expiry}`;
+    return Buffer.from(`${payload}:${this.sign(payload)}`).toString('base64url');
+  }
+
+  /** Set-Cookie value; an empty value deletes the cookie. Expires is what nano's cookie jar reads. */
+  sessionCookie(value: string): string {
+    const seconds = value ? SESSION_SECONDS : 0;
+    const expires = new Date(value ? Date.now() + seconds * 1000 : 0).toUTCString();
+    return `AuthSession=${value}; Version=1; Expires=${expires}; Max-Age=${seconds}; Path=/; HttpOnly`;
+  }
+
+  private verifySession(value: string): string | undefined {
+    const decoded = Buffer.from(value, 'base64url').toString('utf8');
+    const parts = decoded.split(':');
+    if (parts.length < 3 || !this.admin) return undefined;
+    const mac = parts.pop()!;
+    const expiry = parts.pop()!;
+    const name = parts.join(':');
+    if (!same(mac, this.sign(`${name}:${expiry}`))) return undefined;
+    if (Number.parseInt(expiry, 16) * 1000 < Date.now()) return undefined;
+    return name === this.admin.username ? name : undefined;
+  }
+
+  private sign(payload: string): string {
+    return createHmac('sha256', this.secret).update(payload).digest('base64url');
+  }
+}
+
+export function adminCtx(name: string | null): UserCtx {
+  return { name, roles: ['_admin'] };
+}
+
+function same(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb);
+}
+
+function readCookie(req: IncomingMessage, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim() || undefined;
+  }
+  return undefined;
+}

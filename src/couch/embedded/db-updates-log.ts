@@ -1,0 +1,108 @@
+// The bounded, in-memory event log behind _db_updates.
+import { randomBytes } from 'node:crypto';
+import { badRequest } from './http.js';
+import type { DbEventType } from './registry.js';
+
+export interface DbUpdateEvent {
+  db_name: string;
+  type: DbEventType;
+  seq: string;
+}
+
+interface Entry {
+  db_name: string;
+  type: DbEventType;
+  n: number;
+}
+
+/**
+ * Like CouchDB's _global_changes database, each (type, database) pair is one entry that moves
+ * to the end when it happens again, so a busy database costs one entry, not one per write.
+ * At most `capacity` entries are kept (oldest dropped). Nothing survives a restart.
+ *
+ * Sequences look like CouchDB 3's opaque strings: "<n>-<instance tag>". The tag changes on
+ * every start, so a `since` from an earlier run (or one older than what is retained) simply
+ * yields everything retained instead of silently skipping events.
+ */
+export class DbUpdatesLog {
+  private readonly entries = new Map<string, Entry>();
+  private counter = 0;
+  private readonly tag = randomBytes(9).toString('base64url');
+  private waiters = new Set<() => void>();
+
+  constructor(private readonly capacity = 10_000) {}
+
+  record(dbName: string, type: DbEventType): void {
+    const key = `${type}:${dbName}`;
+    this.entries.delete(key);
+    this.entries.set(key, { db_name: dbName, type, n: ++this.counter });
+    if (this.entries.size > this.capacity) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+    const waiters = this.waiters;
+    this.waiters = new Set();
+    for (const wake of waiters) wake();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** True when something was recorded after position `n`. */
+  hasAfter(n: number): boolean {
+    return this.counter > n;
+  }
+
+  /** Feeds currently waiting for an event; for leak checks. */
+  get waiting(): number {
+    return this.waiters.size;
+  }
+
+  lastSeq(): string {
+    return this.format(this.counter);
+  }
+
+  /** Position for a `since` parameter: 0, "now", or a seq this log handed out. */
+  parseSince(since: string | undefined): number {
+    if (since === undefined || since === '0' || since === '') return 0;
+    if (since === 'now') return this.counter;
+    const m = /^(\d+)(?:-(.+))?$/.exec(since);
+    if (!m) throw badRequest(`Malformed sequence supplied in 'since' parameter.`);
+    if (m[2] !== undefined && m[2] !== this.tag) return 0; // from another run: replay what we have
+    return Math.min(Number(m[1]), this.counter);
+  }
+
+  /** Events after position `n`, oldest first, at most `limit`. */
+  after(n: number, limit = Infinity): { results: DbUpdateEvent[]; lastN: number } {
+    const results: DbUpdateEvent[] = [];
+    let lastN = n;
+    for (const e of this.entries.values()) {
+      if (results.length >= limit) break;
+      if (e.n <= n) continue;
+      results.push({ db_name: e.db_name, type: e.type, seq: this.format(e.n) });
+      lastN = e.n;
+    }
+    // Nothing newer retained: the caller is up to date with everything that happened.
+    if (results.length === 0) lastN = Math.max(n, this.counter);
+    return { results, lastN };
+  }
+
+  format(n: number): string {
+    return `${n}-${this.tag}`;
+  }
+
+  /** Resolves on the next recorded event, or when `signal` aborts. */
+  nextEvent(signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal.aborted) return resolve();
+      const wake = () => {
+        this.waiters.delete(wake);
+        signal.removeEventListener('abort', wake);
+        resolve();
+      };
+      this.waiters.add(wake);
+      signal.addEventListener('abort', wake, { once: true });
+    });
+  }
+}

@@ -1,0 +1,90 @@
+// Document-level endpoints delegated to express-pouchdb (docs, _all_docs, _bulk_docs, ...).
+import { createRequire } from 'node:module';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { PouchConstructor, PouchDatabase } from './pouchdb.js';
+
+const require = createRequire(import.meta.url);
+
+/** Request properties our router sets before delegating. */
+export interface ResolvedRequest extends IncomingMessage {
+  embeddedCouchDb?: PouchDatabase;
+  embeddedCouchDbName?: string;
+}
+
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void;
+
+interface ExpressPouchApp extends RequestHandler {
+  setPouchDB(PouchDB: PouchConstructor): Promise<void>;
+  disable(setting: string): void;
+}
+
+interface ExpressPouchUtils {
+  setDBOnReq: (dbName: string, wrapper: unknown, req: ResolvedRequest, res: ServerResponse, next: () => void) => void;
+  setLocation: (res: ServerResponse & { req: ResolvedRequest }, path: string) => void;
+  sendJSON: (res: ServerResponse, status: number, body: unknown) => void;
+  sendError: (res: ServerResponse, err: unknown) => void;
+}
+
+let patched = false;
+
+/**
+ * express-pouchdb looks databases up by running the URL name through sanitize-filename, which
+ * strips '/' (pouchdb-server #213: numbers/+1415 became numbers+1415). Our router resolves the
+ * database before delegating, so its lookup is replaced by "use the instance on the request".
+ * Patched once per process on express-pouchdb's shared utils module.
+ */
+function patchExpressPouch(): void {
+  if (patched) return;
+  patched = true;
+  const utils = require('express-pouchdb/lib/utils.js') as ExpressPouchUtils;
+  utils.setDBOnReq = (_dbName, _wrapper, req, res, next) => {
+    const db = req.embeddedCouchDb;
+    if (!db) return utils.sendJSON(res, 404, { error: 'not_found', reason: 'Database does not exist.' });
+    // Its db wrappers are skipped on purpose: one rewrites info().db_name to the decoded name,
+    // from which PouchDB's map/reduce derives view database paths ('numbers/+1-mrview-..' is
+    // not a valid file). The only other one lets removeAttachment take an opts argument.
+    acceptOptsInRemoveAttachment(db);
+    (req as ResolvedRequest & { db?: unknown }).db = db;
+    next();
+  };
+  // Location headers are built from the decoded name; re-encode it so the URL is usable.
+  const setLocation = utils.setLocation;
+  utils.setLocation = (res, path) => {
+    const name = res.req.embeddedCouchDbName;
+    if (name && path.startsWith(`${name}/`)) path = `${encodeURIComponent(name)}/${encodeURIComponent(path.slice(name.length + 1))}`;
+    setLocation(res, path);
+  };
+}
+
+const adapted = new WeakSet<object>();
+
+function acceptOptsInRemoveAttachment(db: PouchDatabase): void {
+  if (adapted.has(db)) return;
+  adapted.add(db);
+  const target = db as unknown as { removeAttachment: (...args: unknown[]) => unknown };
+  const original = target.removeAttachment.bind(db);
+  // express-pouchdb calls (id, attachment, rev, opts, cb); PouchDB takes (id, attachment, rev, cb).
+  target.removeAttachment = (id, attachment, rev, opts, cb) => original(id, attachment, rev, typeof opts === 'function' ? opts : cb);
+}
+
+/** The express-pouchdb app without the parts we replace (db-level routes, feeds, gzip, root). */
+export async function createDocumentRoutes(PouchDB: PouchConstructor, listNames: () => readonly string[]): Promise<RequestHandler> {
+  patchExpressPouch();
+  // express-pouchdb installs pouchdb-all-dbs (a hidden bookkeeping db) unless allDbs exists.
+  PouchDB.allDbs = (cb) => {
+    const names = [...listNames()];
+    cb?.(null, names);
+    return Promise.resolve(names);
+  };
+  const expressPouchDB = require('express-pouchdb') as (opts: Record<string, unknown>) => ExpressPouchApp;
+  const app = expressPouchDB({
+    mode: 'minimumForPouchDB',
+    overrideMode: {
+      // compression: gzip buffers continuous feeds (a change sat in the compressor indefinitely).
+      exclude: ['compression', 'routes/root', 'routes/all-dbs', 'routes/changes', 'routes/bulk-get', 'routes/session-stub'],
+    },
+  });
+  app.disable('x-powered-by');
+  await app.setPouchDB(PouchDB);
+  return app;
+}

@@ -1,0 +1,156 @@
+// Small HTTP helpers: CouchDB-shaped JSON errors, bodies, query parameters, backpressure.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export class CouchHttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    readonly reason: string,
+  ) {
+    super(`${status} ${error}: ${reason}`);
+    this.name = 'CouchHttpError';
+  }
+}
+
+export function badRequest(reason: string): CouchHttpError {
+  return new CouchHttpError(400, 'bad_request', reason);
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const payload = `${JSON.stringify(body)}\n`;
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'must-revalidate',
+    'Content-Length': Buffer.byteLength(payload),
+    ...headers,
+  });
+  res.end(res.req.method === 'HEAD' ? undefined : payload);
+}
+
+/** Maps our errors, PouchDB errors ({status, name, message}) and anything else to a JSON reply. */
+export function sendError(res: ServerResponse, err: unknown): void {
+  if (res.headersSent) {
+    // Mid-stream there is no way to report an error in band; ending the body is the signal.
+    res.end();
+    return;
+  }
+  if (err instanceof CouchHttpError) return sendJson(res, err.status, { error: err.error, reason: err.reason });
+  const e = (err ?? {}) as { status?: unknown; name?: unknown; error?: unknown; message?: unknown; reason?: unknown };
+  const status = typeof e.status === 'number' && e.status >= 400 && e.status < 600 ? e.status : 500;
+  const error = typeof e.name === 'string' && e.name !== 'Error' ? e.name : status === 500 ? 'unknown_error' : 'bad_request';
+  const reason = typeof e.reason === 'string' ? e.reason : typeof e.message === 'string' ? e.message : String(err);
+  sendJson(res, status, { error, reason });
+}
+
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+export async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new CouchHttpError(413, 'too_large', 'the request entity is too large');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The JSON object in the body; {} for an empty body. */
+export async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const raw = (await readBody(req)).toString('utf8').trim();
+  if (!raw) return {};
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch {
+    throw badRequest('invalid UTF-8 JSON');
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('Request body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+/** Typed access to query parameters the way CouchDB reads them. */
+export class Query {
+  constructor(readonly params: URLSearchParams) {}
+
+  has(name: string): boolean {
+    return this.params.has(name);
+  }
+
+  string(name: string): string | undefined {
+    return this.params.get(name) ?? undefined;
+  }
+
+  bool(name: string, fallback = false): boolean {
+    const v = this.params.get(name);
+    if (v === null) return fallback;
+    if (v === 'true') return true;
+    if (v === 'false') return false;
+    throw badRequest(`Invalid boolean parameter: ${name}=${v}`);
+  }
+
+  /** A non-negative integer, or undefined when absent. */
+  int(name: string): number | undefined {
+    const v = this.params.get(name);
+    if (v === null) return undefined;
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw badRequest(`Invalid value for ${name}: ${v}`);
+    return Number(v);
+  }
+
+  /** A JSON-encoded value (startkey="..."), or undefined when absent. */
+  json(name: string): unknown {
+    const v = this.params.get(name);
+    if (v === null) return undefined;
+    try {
+      return JSON.parse(v);
+    } catch {
+      throw badRequest(`Invalid JSON in parameter ${name}`);
+    }
+  }
+
+  /** Everything as plain strings, for filter functions' req.query. */
+  toObject(): Record<string, string> {
+    return Object.fromEntries(this.params);
+  }
+}
+
+/** Writes a chunk and waits when the socket buffer is full, so slow readers bound memory. */
+export function writeChunk(res: ServerResponse, chunk: string): Promise<void> {
+  if (res.destroyed || res.writableEnded || res.write(chunk)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/** Aborts when the client goes away, the response ends, or the server shuts down. */
+export function requestSignal(res: ServerResponse, serverSignal: AbortSignal): AbortSignal {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  if (serverSignal.aborted) abort();
+  serverSignal.addEventListener('abort', abort, { once: true });
+  res.once('close', () => {
+    serverSignal.removeEventListener('abort', abort);
+    abort();
+  });
+  return controller.signal;
+}
+
+/** Resolves after `ms` or when aborted, whichever is first. */
+export function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}

@@ -1,0 +1,127 @@
+import { Redis } from 'ioredis';
+import { CouchClient } from './couch/couch-client.js';
+import { NumberIndex } from './index/number-index.js';
+import { RebuildQueue } from './queue/rebuild-queue.js';
+import { RebuildOutbox } from './queue/outbox.js';
+import { Listener } from './listener/listener.js';
+import { AccountRebuilder } from './rebuild/account-rebuilder.js';
+import { RebuildWorker } from '../workers/rebuild-worker.js';
+import { Metrics } from './metrics/metrics.js';
+import type { Logger } from './log/logger.js';
+
+export interface DaemonSettings {
+  couchUrl: string;
+  redisUrl: string;
+  prefix: string;
+  concurrency: number;
+  drainConcurrency: number;
+  batchSize: number;
+  rescanIntervalMs: number;
+  pollIntervalMs: number;
+  feedTimeoutMs: number;
+  requestTimeoutMs: number;
+  leaseTtlMs: number;
+  jobAttempts: number;
+  jobBackoffMs: number;
+  shutdownTimeoutMs: number;
+}
+
+export interface DaemonOptions {
+  settings: DaemonSettings;
+  /** `listen`: follow the feeds (one process cluster-wide holds the lease); `work`: run rebuild jobs. */
+  roles: { listen: boolean; work: boolean };
+  logger: Logger;
+  metrics?: Metrics;
+  onFatal?: (err: Error) => void;
+  /** Test hooks to widen race windows; never set in production. */
+  hooks?: {
+    afterBatch?: (db: string, rows: number) => Promise<void> | void;
+    beforeWrite?: (accountId: string) => Promise<void>;
+  };
+}
+
+/** Wires the parts of one daemon process: CouchDB client, Redis index, queue, listener, workers. */
+export class Daemon {
+  readonly metrics: Metrics;
+  readonly couch: CouchClient;
+  readonly redis: Redis;
+  readonly index: NumberIndex;
+  readonly queue: RebuildQueue;
+  readonly listener: Listener | undefined;
+  readonly worker: RebuildWorker | undefined;
+  private readonly workerRedis: Redis | undefined;
+
+  constructor(private readonly opts: DaemonOptions) {
+    const { settings, logger } = opts;
+    this.metrics = opts.metrics ?? new Metrics();
+    this.couch = new CouchClient({ url: settings.couchUrl, requestTimeoutMs: settings.requestTimeoutMs });
+    this.redis = new Redis(settings.redisUrl, { lazyConnect: false });
+    this.redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis connection error'));
+    this.index = new NumberIndex(this.redis, settings.prefix);
+    this.queue = new RebuildQueue({
+      connection: this.redis,
+      prefix: settings.prefix,
+      attempts: settings.jobAttempts,
+      backoffMs: settings.jobBackoffMs,
+      metrics: this.metrics,
+    });
+    if (opts.roles.listen) {
+      this.listener = new Listener({
+        ...settings,
+        redis: this.redis,
+        couch: this.couch,
+        index: this.index,
+        queue: this.queue,
+        outbox: new RebuildOutbox(this.index, this.queue),
+        logger: logger.child({ role: 'listener' }),
+        metrics: this.metrics,
+        onFatal: (err) => opts.onFatal?.(err),
+        afterBatch: opts.hooks?.afterBatch,
+      });
+    }
+    if (opts.roles.work) {
+      // Workers block on Redis; BullMQ requires such connections to retry forever.
+      this.workerRedis = new Redis(settings.redisUrl, { maxRetriesPerRequest: null });
+      this.workerRedis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis connection error'));
+      this.worker = new RebuildWorker({
+        connection: this.workerRedis,
+        prefix: settings.prefix,
+        concurrency: settings.concurrency,
+        logger: logger.child({ role: 'worker' }),
+        metrics: this.metrics,
+        rebuilder: new AccountRebuilder({
+          couch: this.couch,
+          index: this.index,
+          logger: logger.child({ role: 'worker' }),
+          metrics: this.metrics,
+          beforeWrite: opts.hooks?.beforeWrite,
+        }),
+      });
+    }
+  }
+
+  start(): this {
+    this.listener?.start();
+    return this;
+  }
+
+  /**
+   * Graceful stop: followers first (no new work), then workers finish active jobs within the
+   * shutdown timeout (after which they are abandoned; their jobs are retried elsewhere), then
+   * connections close.
+   */
+  async stop(): Promise<void> {
+    await this.listener?.stop();
+    if (this.worker) {
+      const closing = this.worker.close();
+      const timedOut = await Promise.race([
+        closing.then(() => false),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(true), this.opts.settings.shutdownTimeoutMs).unref()),
+      ]);
+      if (timedOut) await this.worker.close(true);
+    }
+    await this.queue.close();
+    this.workerRedis?.disconnect();
+    this.redis.disconnect();
+  }
+}

@@ -1,0 +1,338 @@
+import { accountDbName, accountIdFromDbName, isFollowedNumbersDb, isNumbersDbName } from '../spec/index.js';
+import { CouchError } from '../couch/couch-error.js';
+import type { CouchClient, DbUpdate } from '../couch/couch-client.js';
+import { IndexLostError, type NumberIndex } from '../index/number-index.js';
+import type { RebuildOutbox } from '../queue/outbox.js';
+import type { RebuildQueue } from '../queue/rebuild-queue.js';
+import type { Logger } from '../log/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { backoffDelay } from '../util/backoff.js';
+import { abortableSleep } from '../util/abortable-sleep.js';
+import { DrainScheduler, type DrainTask } from './drain-scheduler.js';
+import type { DbDrainer } from './db-drainer.js';
+import { DbUpdatesWatcher } from './db-updates-watcher.js';
+import type { ListenerLease } from './lease.js';
+import { listAccountIds } from './account-dbs.js';
+
+export interface FollowSessionOptions {
+  couch: CouchClient;
+  index: NumberIndex;
+  outbox: RebuildOutbox;
+  queue: RebuildQueue;
+  drainer: DbDrainer;
+  lease: ListenerLease;
+  logger: Logger;
+  metrics: Metrics;
+  drainConcurrency: number;
+  rescanIntervalMs: number;
+  pollIntervalMs: number;
+  feedTimeoutMs: number;
+  requestTimeoutMs: number;
+}
+
+export type SessionEnd =
+  | { reason: 'stopped' }
+  | { reason: 'lease_lost' }
+  | { reason: 'index_lost' }
+  /** Start-up failed on a transient error (CouchDB or Redis unreachable); retried with backoff. */
+  | { reason: 'error'; error: Error }
+  | { reason: 'fatal'; error: Error };
+
+export interface SessionStatus {
+  epoch?: string;
+  bootstrapping: boolean;
+  followed: string[];
+  dbUpdates: 'following' | 'unavailable' | 'starting';
+  /** Last time any feed request completed (drain or _db_updates). */
+  lastPollAt: number;
+}
+
+const NUMBERS_RANGE = ['numbers/', 'numbers/\ufff0'] as const;
+
+/**
+ * Everything the lease holder does while it holds the lease: discover numbers databases,
+ * drain them into the index, follow _db_updates, rescan periodically. It ends on stop, on
+ * losing the lease, when Redis lost the index (the listener then starts a fresh session that
+ * replays from since=0), or on a fatal CouchDB error (bad credentials / rights).
+ */
+export class FollowSession {
+  private readonly controller = new AbortController();
+  private readonly followed = new Set<string>();
+  private readonly ignoredLogged = new Set<string>();
+  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  private readonly retryAttempts = new Map<string, number>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly scheduler: DrainScheduler;
+  private readonly watcher: DbUpdatesWatcher;
+  private watcherController = new AbortController();
+  private epoch = '';
+  private bootstrapping = false;
+  private dbUpdatesState: SessionStatus['dbUpdates'] = 'starting';
+  private lastDrainAt = 0;
+  private endResolve!: (end: SessionEnd) => void;
+  private readonly ended = new Promise<SessionEnd>((resolve) => (this.endResolve = resolve));
+
+  constructor(private readonly opts: FollowSessionOptions) {
+    this.scheduler = new DrainScheduler({ concurrency: opts.drainConcurrency, run: (db, task, signal) => this.runDrain(db, task, signal) });
+    this.watcher = new DbUpdatesWatcher({
+      couch: opts.couch,
+      logger: opts.logger,
+      metrics: opts.metrics,
+      feedTimeoutMs: opts.feedTimeoutMs,
+      onUpdate: (update) => this.onDbUpdate(update),
+      onUnavailable: (reason) => this.startPolling(reason),
+      onFatal: (error) => this.end({ reason: 'fatal', error }),
+    });
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  status(): SessionStatus {
+    return {
+      epoch: this.epoch || undefined,
+      bootstrapping: this.bootstrapping,
+      followed: [...this.followed].sort(),
+      dbUpdates: this.dbUpdatesState,
+      lastPollAt: Math.max(this.watcher.lastPollAt, this.lastDrainAt),
+    };
+  }
+
+  /** Runs until the session ends; never throws. */
+  async run(): Promise<SessionEnd> {
+    this.keepLease();
+    try {
+      await this.start();
+    } catch (err) {
+      this.endOnError(err, true);
+    }
+    return this.ended;
+  }
+
+  async stop(): Promise<void> {
+    this.end({ reason: 'stopped' });
+    await this.scheduler.stop();
+  }
+
+  private async start(): Promise<void> {
+    const { index, outbox, logger, metrics } = this.opts;
+    const existing = await index.epoch();
+    this.epoch = existing ?? (await index.resetEpoch());
+    this.bootstrapping = !existing || !(await index.isReady());
+    if (!existing) {
+      metrics.indexResets.inc();
+      logger.warn('no index in Redis (first start, or Redis lost its data): replaying every numbers database from the start');
+    } else {
+      logger.info({ checkpoints: (await index.checkpoints()).size, complete: !this.bootstrapping }, 'index found; resuming from checkpoints');
+    }
+    // During a replay, rebuilds would publish partial account docs; hold them until it is complete.
+    if (this.bootstrapping) outbox.hold();
+    else await outbox.flush();
+
+    let position: unknown;
+    try {
+      position = await this.watcher.position(this.signal);
+    } catch (err) {
+      if (err instanceof CouchError && err.fatal) throw err;
+      this.startPolling(err instanceof Error ? err.message : String(err));
+    }
+    await this.rescan();
+    if (position !== undefined) {
+      this.dbUpdatesState = 'following';
+      this.runWatcher(position);
+    }
+    this.every(this.opts.rescanIntervalMs, () => this.rescan());
+
+    if (this.bootstrapping) {
+      await this.drained();
+      if (this.signal.aborted) return;
+      await index.markReady(this.epoch);
+      const flushed = await outbox.flush();
+      const accounts = await listAccountIds(this.opts.couch, this.signal);
+      await this.opts.queue.request(accounts);
+      this.bootstrapping = false;
+      logger.info({ dirtyAccounts: flushed, accountDbs: accounts.length }, 'index replay complete; reconciling every account');
+    }
+  }
+
+  /** Waits until no drain is pending, running or waiting for a retry. */
+  private async drained(): Promise<void> {
+    for (;;) {
+      await this.scheduler.idle();
+      if (this.retryTimers.size === 0 || this.signal.aborted) return;
+      await abortableSleep(100, this.signal);
+    }
+  }
+
+  private runWatcher(position: unknown): void {
+    this.watcherController = new AbortController();
+    const signal = AbortSignal.any([this.signal, this.watcherController.signal]);
+    void this.watcher.run(position, signal);
+    // Watchdog: a feed that has not completed a poll for well over its timeout is restarted.
+    const limit = this.opts.feedTimeoutMs + this.opts.requestTimeoutMs + 5000;
+    const timer = setInterval(() => {
+      if (this.dbUpdatesState !== 'following' || Date.now() - this.watcher.lastPollAt < limit) return;
+      clearInterval(timer);
+      this.opts.logger.warn('_db_updates feed stalled; restarting it');
+      this.opts.metrics.feedErrors.inc({ kind: 'stalled' });
+      this.watcherController.abort();
+      this.watcher.position(this.signal).then(
+        (pos) => this.runWatcher(pos),
+        (err: unknown) => this.endOnError(err),
+      );
+    }, Math.min(limit, 10_000));
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  private startPolling(reason: string): void {
+    if (this.dbUpdatesState === 'unavailable') return;
+    this.dbUpdatesState = 'unavailable';
+    this.opts.logger.warn({ reason }, '_db_updates unavailable; polling every followed database instead');
+    this.every(this.opts.pollIntervalMs, async () => {
+      for (const db of this.followed) this.scheduler.request(db);
+    });
+  }
+
+  private onDbUpdate(update: DbUpdate): void {
+    const name = update.db_name;
+    if (isFollowedNumbersDb(name)) {
+      if (update.type === 'deleted') this.followed.delete(name);
+      else this.followed.add(name);
+      // A created database may reuse the name of one deleted unnoticed: never trust an old checkpoint.
+      this.scheduler.request(name, { forget: update.type === 'deleted' || update.type === 'created' });
+      this.opts.metrics.followedDbs.set(this.followed.size);
+    } else if (isNumbersDbName(name)) {
+      this.logIgnored(name);
+    } else if (update.type === 'created') {
+      const accountId = accountIdFromDbName(name);
+      if (accountId) void this.accountDbCreated(accountId).catch((err: unknown) => this.endOnError(err));
+    }
+  }
+
+  private logIgnored(name: string): void {
+    if (this.ignoredLogged.has(name)) return;
+    this.ignoredLogged.add(name);
+    this.opts.logger.info({ db: name }, 'not a numbers/+NNNN database (e.g. carrier inventory); ignored');
+  }
+
+  private async accountDbCreated(accountId: string): Promise<void> {
+    if (await this.opts.index.removeMissingAccount(accountId)) {
+      this.opts.logger.info({ account: accountId }, 'account database appeared; rebuilding');
+      await this.opts.queue.request([accountId]);
+    }
+  }
+
+  /** Lists numbers databases, drains all of them and forgets those that disappeared. */
+  private async rescan(): Promise<void> {
+    const { couch, index, metrics } = this.opts;
+    const names = await couch.listDbs(NUMBERS_RANGE[0], NUMBERS_RANGE[1], this.signal);
+    const present = new Set<string>();
+    for (const name of names) {
+      if (isFollowedNumbersDb(name)) present.add(name);
+      else this.logIgnored(name);
+    }
+    const known = new Set([...this.followed, ...(await index.checkpoints()).keys()]);
+    for (const db of known) {
+      if (!present.has(db)) {
+        this.followed.delete(db);
+        this.scheduler.request(db, { forget: true });
+      }
+    }
+    for (const db of present) {
+      this.followed.add(db);
+      this.scheduler.request(db);
+    }
+    metrics.followedDbs.set(this.followed.size);
+    await this.recheckMissingAccounts();
+  }
+
+  private async recheckMissingAccounts(): Promise<void> {
+    const { couch, index } = this.opts;
+    for (const accountId of await index.missingAccounts()) {
+      if (await couch.dbExists(accountDbName(accountId), this.signal)) await this.accountDbCreated(accountId);
+    }
+  }
+
+  private async runDrain(db: string, task: DrainTask, signal: AbortSignal): Promise<void> {
+    const { drainer, logger, metrics } = this.opts;
+    try {
+      if (task.forget) await drainer.forget(this.epoch, db);
+      await drainer.drain(this.epoch, db, signal);
+      this.lastDrainAt = Date.now();
+      this.retryAttempts.delete(db);
+    } catch (err) {
+      if (signal.aborted) return;
+      if (err instanceof CouchError && err.kind === 'db_not_found') {
+        this.followed.delete(db);
+        await drainer.forget(this.epoch, db).catch((e: unknown) => this.endOnError(e));
+        return;
+      }
+      if (err instanceof IndexLostError || (err instanceof CouchError && err.fatal)) return this.endOnError(err);
+      const attempt = this.retryAttempts.get(db) ?? 0;
+      this.retryAttempts.set(db, attempt + 1);
+      const delay = backoffDelay(attempt);
+      metrics.feedErrors.inc({ kind: err instanceof CouchError ? err.kind : 'other' });
+      logger.warn({ db, err: err instanceof Error ? err.message : String(err), retryInMs: delay }, 'draining numbers database failed; retrying');
+      this.retryLater(db, delay);
+    }
+  }
+
+  private retryLater(db: string, delay: number): void {
+    if (this.retryTimers.has(db)) return;
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(db);
+      this.scheduler.request(db);
+    }, delay);
+    timer.unref();
+    this.retryTimers.set(db, timer);
+  }
+
+  private keepLease(): void {
+    const { lease, logger } = this.opts;
+    let lastRenewed = Date.now();
+    this.every(Math.max(100, Math.floor(lease.ttlMs / 3)), async () => {
+      try {
+        if (await lease.renew()) lastRenewed = Date.now();
+        else this.end({ reason: 'lease_lost' });
+      } catch (err) {
+        logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not renew the listener lease');
+        if (Date.now() - lastRenewed > lease.ttlMs) this.end({ reason: 'lease_lost' });
+      }
+    });
+  }
+
+  /** Runs `task` every `ms` without overlapping runs; failures end or are logged like drain errors. */
+  private every(ms: number, task: () => Promise<void>): void {
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy || this.signal.aborted) return;
+      busy = true;
+      task()
+        .catch((err: unknown) => this.endOnError(err))
+        .finally(() => (busy = false));
+    }, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  private endOnError(err: unknown, duringStart = false): void {
+    if (this.signal.aborted) return;
+    if (err instanceof IndexLostError) return this.end({ reason: 'index_lost' });
+    if (err instanceof CouchError && err.fatal) return this.end({ reason: 'fatal', error: err });
+    const error = err instanceof Error ? err : new Error(String(err));
+    if (duringStart) return this.end({ reason: 'error', error });
+    // Later failures (a rescan while CouchDB or Redis is briefly away) are retried by the next tick.
+    this.opts.metrics.feedErrors.inc({ kind: err instanceof CouchError ? err.kind : 'other' });
+    this.opts.logger.warn({ err: error.message }, 'listener step failed; will retry');
+  }
+
+  private end(end: SessionEnd): void {
+    if (this.signal.aborted) return;
+    this.controller.abort();
+    for (const timer of this.timers) clearInterval(timer);
+    for (const timer of this.retryTimers.values()) clearTimeout(timer);
+    this.endResolve(end);
+  }
+}

@@ -1,0 +1,86 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * All Prometheus metrics of one daemon instance, on its own registry (no global state, so
+ * several instances can live in one test process).
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly changesProcessed = new Counter({
+    name: 'numbers_sync_changes_processed_total',
+    help: 'Number doc changes read from _changes and applied to the index',
+    labelNames: ['db'] as const,
+    registers: [this.registry],
+  });
+  readonly invalidDocs = new Counter({
+    name: 'numbers_sync_invalid_docs_total',
+    help: 'Number docs skipped or sanitised, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly jobsEnqueued = new Counter({
+    name: 'numbers_sync_jobs_enqueued_total',
+    help: 'Rebuild jobs requested (before deduplication)',
+    registers: [this.registry],
+  });
+  readonly jobsDeduplicated = new Counter({
+    name: 'numbers_sync_jobs_deduplicated_total',
+    help: 'Rebuild requests coalesced into an existing job',
+    registers: [this.registry],
+  });
+  readonly jobsCompleted = new Counter({
+    name: 'numbers_sync_jobs_completed_total',
+    help: 'Rebuild jobs completed, by outcome (written, unchanged, skipped_missing_db)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly jobsFailed = new Counter({
+    name: 'numbers_sync_jobs_failed_total',
+    help: 'Rebuild job attempts that failed',
+    registers: [this.registry],
+  });
+  readonly conflictRetries = new Counter({
+    name: 'numbers_sync_conflict_retries_total',
+    help: 'Account doc writes retried after a 409 conflict',
+    registers: [this.registry],
+  });
+  readonly rebuildDuration = new Histogram({
+    name: 'numbers_sync_rebuild_duration_seconds',
+    help: 'Time to rebuild one account document',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly feedErrors = new Counter({
+    name: 'numbers_sync_feed_errors_total',
+    help: 'CouchDB feed / drain errors, by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly dbLag = new Gauge({
+    name: 'numbers_sync_db_lag_changes',
+    help: 'Changes pending in a numbers database after the last drain',
+    labelNames: ['db'] as const,
+    registers: [this.registry],
+  });
+  readonly followedDbs = new Gauge({
+    name: 'numbers_sync_followed_databases',
+    help: 'Numbers databases followed',
+    registers: [this.registry],
+  });
+  readonly queueDepth = new Gauge({
+    name: 'numbers_sync_queue_depth',
+    help: 'Rebuild jobs by state',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+  readonly indexResets = new Counter({
+    name: 'numbers_sync_index_resets_total',
+    help: 'Times the Redis index was found missing and rebuilt from since=0',
+    registers: [this.registry],
+  });
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'numbers_sync_' });
+  }
+}

@@ -1,0 +1,183 @@
+// SPEC §2: turning an untrusted number doc into the few facts the invariant needs.
+//
+// Decisions beyond the SPEC text (each is deliberate):
+// - `dbName` is the decoded database name ('numbers/+1415', not 'numbers%2F%2B1415').
+// - `_design/...` ids -> 'design_doc'; any other non-E.164 or missing `_id` -> 'bad_id'.
+// - A deleted doc (`_deleted: true` or `pvt_deleted: true`, booleans only) still needs a valid
+//   `_id` in the right db, then is ok with deleted=true: tombstones carry no state, so state
+//   and owner are best effort ('' / undefined) and warnings are not reported for it.
+// - state: `pvt_state` unless it is undefined/null, else `pvt_number_state`. It must be a
+//   non-empty string of at most MAX_STRING_LENGTH chars, otherwise 'bad_state'.
+// - `pvt_assigned_to` other than missing/null/""/a valid account id -> 'bad_owner': such a
+//   number is listed nowhere (not even in its history accounts), since we cannot tell who
+//   really owns it.
+// - Hostile sizes are capped so one doc cannot blow up an account doc: only the first
+//   MAX_LIST_ITEMS items of history/features are read; feature names and used_by longer than
+//   MAX_STRING_LENGTH are dropped (not truncated: a truncated name would be a new name).
+
+import { isAccountId } from './account.js';
+import { isE164, numberDbName } from './e164.js';
+import { isPlainObject, show, type JsonObject } from './json.js';
+
+export const MAX_LIST_ITEMS = 1000;
+export const MAX_STRING_LENGTH = 256;
+const LOCAL_MODULES: ReadonlySet<string> = new Set(['wnm_local', 'knm_local']);
+
+export interface NumberInfo {
+  number: string;
+  state: string;
+  /** Valid account id, or undefined when unassigned. */
+  owner?: string;
+  /** Valid, unique account ids from pvt_reserve_history, in doc order. */
+  history: string[];
+  features: string[];
+  usedBy: string;
+  created: number;
+  updated: number;
+  deleted: boolean;
+}
+
+export const INVALID_REASONS = [
+  'not_object',
+  'design_doc',
+  'bad_id',
+  'wrong_database',
+  'bad_state',
+  'bad_owner',
+] as const;
+export type InvalidReason = (typeof INVALID_REASONS)[number];
+
+/** Problems that do not invalidate the doc; the bad part is ignored. */
+export const WARNING_REASONS = [
+  'bad_history', // pvt_reserve_history is not an array
+  'bad_history_id', // an item of it is not an account id
+  'history_truncated',
+  'bad_features', // pvt_features is neither an array nor an object
+  'bad_feature', // an array item is not a string
+  'feature_too_long',
+  'features_truncated',
+  'bad_used_by', // not a string
+  'used_by_too_long',
+] as const;
+export type WarningReason = (typeof WARNING_REASONS)[number];
+
+export interface DocWarning {
+  reason: WarningReason;
+  detail: string;
+}
+
+export type ReadResult =
+  | { ok: true; info: NumberInfo; warnings: DocWarning[] }
+  | { ok: false; reason: InvalidReason; detail: string };
+
+function invalid(reason: InvalidReason, detail: string): ReadResult {
+  return { ok: false, reason, detail };
+}
+
+export function readNumberDoc(doc: unknown, dbName: string): ReadResult {
+  if (!isPlainObject(doc)) return invalid('not_object', `doc is ${Array.isArray(doc) ? 'an array' : show(doc)}`);
+  const id = doc._id;
+  if (typeof id === 'string' && id.startsWith('_design/')) return invalid('design_doc', `design doc ${show(id)}`);
+  if (!isE164(id)) return invalid('bad_id', `_id ${show(id)} is not an E.164 number`);
+  const expectedDb = numberDbName(id);
+  if (expectedDb !== dbName) {
+    return invalid('wrong_database', `${id} belongs in ${expectedDb}, found in ${show(dbName)}`);
+  }
+
+  const deleted = doc._deleted === true || doc.pvt_deleted === true;
+  const warnings: DocWarning[] = [];
+  const warn = (reason: WarningReason, detail: string): void => {
+    warnings.push({ reason, detail: `${id}: ${detail}` });
+  };
+
+  const state = readState(doc);
+  if (state === undefined && !deleted) {
+    return invalid('bad_state', `${id}: state ${show(doc.pvt_state ?? doc.pvt_number_state)} is not a valid state`);
+  }
+  const owner = doc.pvt_assigned_to;
+  const ownerValid = owner === undefined || owner === null || owner === '' || isAccountId(owner);
+  if (!ownerValid && !deleted) {
+    return invalid('bad_owner', `${id}: pvt_assigned_to ${show(owner)} is not an account id`);
+  }
+
+  const info: NumberInfo = {
+    number: id,
+    state: state ?? '',
+    history: readHistory(doc.pvt_reserve_history, warn),
+    features: readFeatures(doc, warn),
+    usedBy: readUsedBy(doc, warn),
+    created: finiteOrZero(doc.pvt_created),
+    updated: finiteOrZero(doc.pvt_modified),
+    deleted,
+  };
+  if (isAccountId(owner)) info.owner = owner;
+  return { ok: true, info, warnings: deleted ? [] : warnings };
+}
+
+function readState(doc: JsonObject): string | undefined {
+  const raw = doc.pvt_state ?? doc.pvt_number_state;
+  return typeof raw === 'string' && raw.length > 0 && raw.length <= MAX_STRING_LENGTH ? raw : undefined;
+}
+
+type Warn = (reason: WarningReason, detail: string) => void;
+
+function readHistory(raw: unknown, warn: Warn): string[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) {
+    warn('bad_history', `pvt_reserve_history ${show(raw)} is not an array`);
+    return [];
+  }
+  let items: unknown[] = raw;
+  if (items.length > MAX_LIST_ITEMS) {
+    warn('history_truncated', `pvt_reserve_history has ${items.length} items, read ${MAX_LIST_ITEMS}`);
+    items = items.slice(0, MAX_LIST_ITEMS);
+  }
+  const out = new Set<string>();
+  for (const item of items) {
+    if (isAccountId(item)) out.add(item);
+    else warn('bad_history_id', `ignored pvt_reserve_history item ${show(item)}`);
+  }
+  return [...out];
+}
+
+function readFeatures(doc: JsonObject, warn: Warn): string[] {
+  const raw = doc.pvt_features;
+  let names: unknown[];
+  if (raw === undefined || raw === null) names = [];
+  else if (Array.isArray(raw)) names = raw;
+  else if (isPlainObject(raw)) names = Object.keys(raw);
+  else {
+    warn('bad_features', `pvt_features ${show(raw)} is neither an array nor an object`);
+    names = [];
+  }
+  if (names.length > MAX_LIST_ITEMS) {
+    warn('features_truncated', `pvt_features has ${names.length} items, read ${MAX_LIST_ITEMS}`);
+    names = names.slice(0, MAX_LIST_ITEMS);
+  }
+  const out = new Set<string>();
+  for (const name of names) {
+    if (typeof name !== 'string') warn('bad_feature', `ignored non-string feature ${show(name)}`);
+    else if (name.length > MAX_STRING_LENGTH) warn('feature_too_long', `ignored feature ${show(name)}`);
+    else out.add(name);
+  }
+  if (typeof doc.pvt_module_name === 'string' && LOCAL_MODULES.has(doc.pvt_module_name)) out.add('local');
+  return [...out];
+}
+
+function readUsedBy(doc: JsonObject, warn: Warn): string {
+  const raw = doc.pvt_used_by ?? doc.used_by ?? '';
+  if (typeof raw !== 'string') {
+    warn('bad_used_by', `used_by ${show(raw)} is not a string`);
+    return '';
+  }
+  if (raw.length > MAX_STRING_LENGTH) {
+    warn('used_by_too_long', `used_by ${show(raw)} is too long`);
+    return '';
+  }
+  // KAZOO wrote the literal string "undefined" for unused numbers.
+  return raw === 'undefined' ? '' : raw;
+}
+
+function finiteOrZero(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
+}

@@ -1,0 +1,50 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait.js';
+
+const BIN = fileURLToPath(new URL('../../bin/numbers-sync.js', import.meta.url));
+
+/** `numbers-sync <args>` as a real child process, with its JSON log lines collected. */
+export class ChildDaemon {
+  readonly child: ChildProcess;
+  readonly lines: string[] = [];
+  readonly stderr: string[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(args: string[], env: Record<string, string>, cwd?: string) {
+    this.child = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      env: { ...process.env, LOG_LEVEL: 'debug', NUMBERS_SYNC_HTTP_PORT: '0', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let buffer = '';
+    this.child.stdout!.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const parts = buffer.split('\n');
+      buffer = parts.pop() ?? '';
+      this.lines.push(...parts.filter(Boolean));
+    });
+    this.child.stderr!.on('data', (chunk: Buffer) => this.stderr.push(chunk.toString()));
+    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  /** Parsed JSON log records (non-JSON lines are skipped). */
+  records(): Array<Record<string, unknown>> {
+    return this.lines.flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  async waitForLog(match: (record: Record<string, unknown>) => boolean, what: string, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+    return waitFor<Record<string, unknown> | false>(() => this.records().find(match) ?? false, { what: `${what}; stderr: ${this.stderr.join('').slice(-2000)}`, timeoutMs }) as Promise<Record<string, unknown>>;
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+}

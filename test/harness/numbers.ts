@@ -1,0 +1,78 @@
+import { CouchClient } from '../../src/couch/couch-client.js';
+import { CouchError } from '../../src/couch/couch-error.js';
+import { accountDbName, numberDbName, PHONE_NUMBERS_DOC_ID } from '../../src/spec/index.js';
+import { readTruth } from '../../src/audit/read-truth.js';
+import { compareAccount, type AccountDrift } from '../../src/audit/compare-account.js';
+
+/** Test-side writer of number docs and reader of account docs, through real HTTP. */
+export class CouchFixture {
+  readonly couch: CouchClient;
+
+  constructor(url: string) {
+    this.couch = new CouchClient({ url });
+  }
+
+  async createDb(name: string): Promise<void> {
+    try {
+      await this.couch.request({ method: 'put', db: name });
+    } catch (err) {
+      if (!(err instanceof CouchError && err.status === 412)) throw err;
+    }
+  }
+
+  async deleteDb(name: string): Promise<void> {
+    try {
+      await this.couch.request({ method: 'delete', db: name });
+    } catch (err) {
+      if (!(err instanceof CouchError && err.kind === 'db_not_found')) throw err;
+    }
+  }
+
+  createAccountDb(accountId: string): Promise<void> {
+    return this.createDb(accountDbName(accountId));
+  }
+
+  /** Writes (creates or replaces) a number doc in its own numbers database. */
+  async putNumber(doc: Record<string, unknown> & { _id: string }, db = numberDbName(doc._id)): Promise<void> {
+    for (;;) {
+      const current = await this.couch.getDoc(db, doc._id);
+      try {
+        await this.couch.putDoc(db, { ...doc, ...(current ? { _rev: current._rev } : {}) } as typeof doc);
+        return;
+      } catch (err) {
+        if (!(err instanceof CouchError && err.kind === 'conflict')) throw err;
+      }
+    }
+  }
+
+  async removeNumber(number: string, db = numberDbName(number)): Promise<void> {
+    const current = await this.couch.getDoc(db, number);
+    if (current) await this.couch.request({ method: 'delete', db, path: encodeURIComponent(number), qs: { rev: current._rev } });
+  }
+
+  async accountDoc(accountId: string): Promise<Record<string, unknown> | undefined> {
+    try {
+      return await this.couch.getDoc(accountDbName(accountId), PHONE_NUMBERS_DOC_ID);
+    } catch (err) {
+      if (err instanceof CouchError && err.kind === 'db_not_found') return undefined;
+      throw err;
+    }
+  }
+
+  /** Public keys of an account doc (the numbers it lists), sorted. */
+  async listed(accountId: string): Promise<string[]> {
+    const doc = await this.accountDoc(accountId);
+    return Object.keys(doc ?? {}).filter((k) => !k.startsWith('_') && !k.startsWith('pvt_')).sort();
+  }
+
+  /** Drift of the given accounts against the truth computed from the numbers databases. */
+  async drift(accountIds: Iterable<string>): Promise<AccountDrift[]> {
+    const truth = await readTruth(this.couch);
+    const drifts: AccountDrift[] = [];
+    for (const accountId of accountIds) {
+      const drift = compareAccount(accountId, truth.get(accountId) ?? new Map(), await this.accountDoc(accountId));
+      if (drift) drifts.push(drift);
+    }
+    return drifts;
+  }
+}

@@ -1,0 +1,31 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { startEmbeddedCouch } from '../../src/couch/embedded/launcher.js';
+
+export interface CouchHandle {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A CouchDB of this test file's own: tests that run the daemon follow *every* numbers
+ * database, so they must not see another file's. With COUCHDB_URL set, the external server
+ * is shared (run such suites with --maxWorkers=1).
+ */
+export async function privateCouch(opts: { dataDir?: string } = {}): Promise<CouchHandle> {
+  if (inject('externalCouch')) return { url: inject('couchUrl'), stop: async () => undefined };
+  return startEmbeddedCouch({ dataDir: opts.dataDir });
+}
+
+export function sharedCouchUrl(): string {
+  return inject('couchUrl');
+}
+
+export function redisUrl(): string {
+  return inject('redisUrl');
+}
+
+/** A Redis key prefix no other test uses. */
+export function uniquePrefix(label = 't'): string {
+  return `${label}-${randomBytes(4).toString('hex')}`;
+}

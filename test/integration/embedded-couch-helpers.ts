@@ -1,0 +1,60 @@
+// Shared bits of the embedded CouchDB tests: unique names, raw HTTP, line readers.
+import { randomBytes } from 'node:crypto';
+
+/** A database name no other test uses; starts with a letter as CouchDB requires. */
+export function uniqueName(prefix = 't'): string {
+  return `${prefix}${randomBytes(4).toString('hex')}`;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Headers;
+  body: unknown;
+  text: string;
+}
+
+/** fetch + JSON, for what nano cannot express (raw paths, headers, status codes). */
+export async function raw(base: string, path: string, init: RequestInit & { json?: unknown } = {}): Promise<RawResponse> {
+  const headers = new Headers(init.headers);
+  let body = init.body;
+  if (init.json !== undefined) {
+    headers.set('Content-Type', 'application/json');
+    body = JSON.stringify(init.json);
+  }
+  const res = await fetch(new URL(path, base), { ...init, headers, body, signal: init.signal ?? AbortSignal.timeout(30_000) });
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = text.trim() ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  return { status: res.status, headers: res.headers, body: parsed, text };
+}
+
+/** Reads newline-delimited JSON objects from a streaming response, skipping heartbeat blank lines. */
+export async function* jsonLines(res: Response): AsyncGenerator<Record<string, unknown>> {
+  if (!res.body) return;
+  const decoder = new TextDecoder();
+  let buffered = '';
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl).trim();
+      buffered = buffered.slice(nl + 1);
+      if (line) yield JSON.parse(line) as Record<string, unknown>;
+    }
+  }
+  if (buffered.trim()) yield JSON.parse(buffered) as Record<string, unknown>;
+}
+
+/** The error body nano attaches to a rejected request. */
+export async function nanoError(p: Promise<unknown>): Promise<{ statusCode?: number; error?: string; reason?: string }> {
+  try {
+    await p;
+  } catch (err) {
+    return err as { statusCode?: number; error?: string; reason?: string };
+  }
+  throw new Error('expected the request to fail');
+}
