@@ -48,7 +48,10 @@ export function toCouchError(err: unknown, what: string): CouchError {
   const status = e.statusCode;
   const detail = e.reason ?? e.error ?? e.cause?.code ?? e.code ?? e.message ?? String(err);
   const message = `${what}: ${status ?? ''} ${detail}`.replace(/\s+/g, ' ').trim();
-  if (e.name === 'AbortError' || e.name === 'TimeoutError') return new CouchError('timeout', undefined, `${what}: request aborted (timeout)`);
+  // nano rewraps aborts as a plain Error, so the message is all that is left of the cause.
+  if (e.name === 'AbortError' || e.name === 'TimeoutError' || /aborted due to timeout|operation was aborted/i.test(e.message ?? '')) {
+    return new CouchError('timeout', undefined, `${what}: request aborted (timeout or shutdown)`);
+  }
   if (status === undefined) return new CouchError('transient', undefined, message);
   if (status === 404) {
     const dbMissing = /database does not exist|no_db_file|db_not_found/i.test(`${e.reason ?? ''} ${e.error ?? ''}`);

@@ -31,6 +31,8 @@ describe('toCouchError', () => {
     expect(toCouchError({ statusCode: 503 }, 'x').retryable).toBe(true);
     expect(toCouchError(new TypeError('fetch failed'), 'x').retryable).toBe(true);
     expect(toCouchError({ statusCode: 400 }, 'x').kind).toBe('bad_request');
+    // nano rewraps an aborted fetch into a plain Error.
+    expect(toCouchError(new Error('error happened in your connection. Reason: The operation was aborted due to timeout'), 'x').kind).toBe('timeout');
   });
 
   it('never carries credentials in its message', () => {

@@ -1,0 +1,54 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { privateCouch, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
+import { startTestDaemon, testSettings } from '../harness/daemon.js';
+import { CouchFixture } from '../harness/numbers.js';
+import { HttpProxy } from '../harness/http-proxy.js';
+import { waitFor } from '../harness/wait.js';
+import type { Daemon } from '../../src/daemon.js';
+
+const A = 'fa11bacc0000000000000000000000aa';
+
+describe('feed fallbacks and fatal errors', () => {
+  let couch: CouchHandle;
+  let proxy: HttpProxy;
+  let fx: CouchFixture;
+  let daemon: Daemon | undefined;
+
+  beforeEach(async () => {
+    couch = await privateCouch();
+    fx = new CouchFixture(couch.url);
+    await fx.createAccountDb(A);
+    proxy = new HttpProxy(new URL(couch.url));
+  });
+
+  afterEach(async () => {
+    await daemon?.stop();
+    daemon = undefined;
+    await proxy.stop();
+    await couch.stop();
+  });
+
+  it('falls back to polling when _db_updates is not available, and still sees new databases on rescan', async () => {
+    proxy.intercept = (req) => (req.url?.startsWith('/_db_updates') ? { status: 400, body: { error: 'bad_request', reason: 'not supported' } } : undefined);
+    const url = await proxy.start();
+    daemon = startTestDaemon(testSettings(url, redisUrl(), uniquePrefix('poll'), { rescanIntervalMs: 1000, pollIntervalMs: 200 }));
+    await waitFor(() => daemon!.index.isReady(), { what: 'index ready' });
+    expect(daemon.listener?.status().dbUpdates).toBe('unavailable');
+
+    await fx.createDb('numbers/+1415');
+    await fx.putNumber({ _id: '+14155550100', pvt_state: 'in_service', pvt_assigned_to: A });
+    await waitFor(async () => (await fx.listed(A)).length === 1, { what: 'number listed via rescan + polling' });
+    await fx.putNumber({ _id: '+14155550101', pvt_state: 'reserved', pvt_assigned_to: A });
+    await waitFor(async () => (await fx.listed(A)).length === 2, { what: 'second number listed via polling' });
+    expect(await fx.drift([A])).toEqual([]);
+  });
+
+  it('stops with a clear error when CouchDB refuses the credentials (401)', async () => {
+    proxy.intercept = (req) => (req.url?.startsWith('/_all_dbs') ? { status: 401, body: { error: 'unauthorized', reason: 'Name or password is incorrect.' } } : undefined);
+    const url = await proxy.start();
+    let fatal: Error | undefined;
+    daemon = startTestDaemon(testSettings(url, redisUrl(), uniquePrefix('auth')), { onFatal: (err) => (fatal = err) });
+    await waitFor(() => fatal, { what: 'fatal error reported' });
+    expect(fatal?.message).toMatch(/401|unauthorized|incorrect/i);
+  });
+});

@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { privateCouch, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
+import { startTestDaemon, testSettings } from '../harness/daemon.js';
+import { CouchFixture } from '../harness/numbers.js';
+import { TcpProxy } from '../harness/tcp-proxy.js';
+import { waitFor } from '../harness/wait.js';
+import type { Daemon } from '../../src/daemon.js';
+
+const A = 'feedfeedfeedfeedfeedfeedfeedfeed';
+
+describe('stalled connections to CouchDB', () => {
+  let couch: CouchHandle;
+  let proxy: TcpProxy;
+  let daemon: Daemon;
+  let fx: CouchFixture;
+
+  beforeAll(async () => {
+    couch = await privateCouch();
+    fx = new CouchFixture(couch.url);
+    await fx.createAccountDb(A);
+    await fx.createDb('numbers/+1415');
+    const target = new URL(couch.url);
+    proxy = new TcpProxy({ host: target.hostname, port: Number(target.port) });
+    const proxyUrl = await proxy.start();
+    daemon = startTestDaemon(testSettings(proxyUrl, redisUrl(), uniquePrefix('stall'), { requestTimeoutMs: 1500, feedTimeoutMs: 1000, rescanIntervalMs: 60_000 }));
+  });
+
+  afterAll(async () => {
+    await daemon?.stop();
+    await proxy?.stop();
+    await couch?.stop();
+  });
+
+  it('aborts stalled requests and resumes once the network is back', async () => {
+    await fx.putNumber({ _id: '+14155550100', pvt_state: 'in_service', pvt_assigned_to: A });
+    await waitFor(async () => (await fx.listed(A)).length === 1, { what: 'first number listed' });
+
+    proxy.freeze();
+    // Written while every connection of the daemon hangs (the fixture talks to CouchDB directly).
+    await fx.putNumber({ _id: '+14155550101', pvt_state: 'in_service', pvt_assigned_to: A });
+    await sleep(3000);
+    proxy.thaw();
+    await fx.putNumber({ _id: '+14155550102', pvt_state: 'reserved', pvt_assigned_to: A });
+
+    await waitFor(async () => (await fx.listed(A)).length === 3, { what: 'all numbers listed after the partition', timeoutMs: 30_000 });
+    expect(await fx.drift([A])).toEqual([]);
+    const errors = await daemon.metrics.feedErrors.get();
+    expect(errors.values.some((v) => v.labels.kind === 'timeout' && v.value > 0)).toBe(true);
+  });
+});
