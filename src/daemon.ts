@@ -106,22 +106,38 @@ export class Daemon {
   }
 
   /**
-   * Graceful stop: followers first (no new work), then workers finish active jobs within the
-   * shutdown timeout (after which they are abandoned; their jobs are retried elsewhere), then
-   * connections close.
+   * Graceful stop within shutdownTimeoutMs: followers stop (a page being applied is committed
+   * whole by its Lua script or not at all; affected accounts already committed stay in the
+   * outbox for the next start) while workers stop taking jobs and finish the active ones.
+   * Whatever has not finished by the deadline is abandoned, which is safe: an abandoned job's
+   * lock expires and it runs again elsewhere, an abandoned page is read again from the checkpoint.
+   * Then the connections close.
    */
   async stop(): Promise<void> {
-    await this.listener?.stop();
-    if (this.worker) {
-      const closing = this.worker.close();
-      const timedOut = await Promise.race([
-        closing.then(() => false),
-        new Promise<boolean>((resolve) => setTimeout(() => resolve(true), this.opts.settings.shutdownTimeoutMs).unref()),
-      ]);
-      if (timedOut) await this.worker.close(true);
-    }
-    await this.queue.close();
+    const { logger, settings } = this.opts;
+    const started = Date.now();
+    const [listenerDone, workerDone] = await Promise.all([
+      settleWithin(this.listener?.stop(), settings.shutdownTimeoutMs),
+      // BullMQ's close() waits for active jobs; a later close(true) would only return that same promise.
+      settleWithin(this.worker?.close(), settings.shutdownTimeoutMs),
+    ]);
+    if (!listenerDone) logger.warn({ timeoutMs: settings.shutdownTimeoutMs }, 'listener did not stop in time; abandoning its current page');
+    if (!workerDone) logger.warn({ timeoutMs: settings.shutdownTimeoutMs }, 'active rebuilds did not finish in time; abandoning them (they will run again)');
+    await settleWithin(this.queue.close(), 2000);
     this.workerRedis?.disconnect();
     this.redis.disconnect();
+    logger.debug({ ms: Date.now() - started }, 'daemon stopped');
+  }
+}
+
+/** Waits for `promise` at most `ms`; true when it settled (either way) in time. */
+async function settleWithin(promise: Promise<unknown> | undefined, ms: number): Promise<boolean> {
+  if (!promise) return true;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true, () => true), timedOut]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -68,6 +68,17 @@ export class RebuildWorker {
     return this.worker.isRunning() && !this.worker.isPaused();
   }
 
+  /**
+   * ioredis status of the dedicated connection the worker blocks on for new jobs: 'ready' when
+   * it can receive them (BullMQ's own status stays 'ready' across reconnects, the client's does not).
+   */
+  async blockingConnectionStatus(): Promise<string> {
+    const connection = this.worker.getBackend().blockingConnection;
+    if (!connection) return 'none';
+    if (connection.status !== 'ready') return connection.status;
+    return (await connection.client).status;
+  }
+
   close(force = false): Promise<void> {
     return this.worker.close(force);
   }

@@ -1,6 +1,11 @@
 import { Command } from 'commander';
 import { addDaemonCommands } from './commands/daemon-commands.js';
 import { addCouchCommand } from './commands/couch-command.js';
+import { addRebuildCommand } from './commands/rebuild-command.js';
+import { addReconcileCommand } from './commands/reconcile-command.js';
+import { addVerifyCommand } from './commands/verify-command.js';
+import { addStatusCommand } from './commands/status-command.js';
+import { addDemoCommand } from './commands/demo-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('numbers-sync')
@@ -9,5 +14,10 @@ export function buildProgram(): Command {
     .enablePositionalOptions();
   addDaemonCommands(program);
   addCouchCommand(program);
+  addRebuildCommand(program);
+  addReconcileCommand(program);
+  addVerifyCommand(program);
+  addStatusCommand(program);
+  addDemoCommand(program);
   return program;
 }

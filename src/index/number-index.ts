@@ -67,8 +67,13 @@ export class NumberIndex {
 
   /** True when the index is complete enough to rebuild accounts from. */
   async isReady(): Promise<boolean> {
+    return (await this.readyEpoch()) !== undefined;
+  }
+
+  /** The epoch of a complete index, or undefined while it is missing or being replayed. */
+  async readyEpoch(): Promise<string | undefined> {
     const [epoch, ready] = await this.redis.mget(this.keys.epoch, this.keys.ready);
-    return epoch !== null && epoch === ready;
+    return epoch !== null && epoch === ready ? epoch : undefined;
   }
 
   /** Parsed checkpoint of a database, or undefined when it must be read from the start. */
@@ -129,6 +134,36 @@ export class NumberIndex {
       if (indexed.accounts.includes(accountId)) entries.set(number, indexed.entry);
     });
     return entries;
+  }
+
+  /**
+   * Like entriesOf, but only from a complete index, with the epoch read atomically (MULTI) in
+   * each of the two round trips: if Redis lost its data or a replay is under way before or
+   * between them, the result is undefined instead of a partial list.
+   */
+  async readyEntriesOf(accountId: string): Promise<{ epoch: string; entries: Map<string, EntryData> } | undefined> {
+    const [epoch, numbers] = await this.readyMulti(this.redis.multi().smembers(this.keys.account(accountId)));
+    if (epoch === undefined) return undefined;
+    const entries = new Map<string, EntryData>();
+    if ((numbers as string[]).length === 0) return { epoch, entries };
+    const [again, values] = await this.readyMulti(this.redis.multi().mget((numbers as string[]).map((n) => this.keys.number(n))));
+    if (again !== epoch) return undefined;
+    (numbers as string[]).forEach((number, i) => {
+      const raw = (values as Array<string | null>)[i];
+      if (!raw) return;
+      const indexed = JSON.parse(raw) as IndexedNumber;
+      if (indexed.accounts.includes(accountId)) entries.set(number, indexed.entry);
+    });
+    return { epoch, entries };
+  }
+
+  /** Runs `multi` with the epoch/ready pair prepended; returns the ready epoch (or undefined) and the result. */
+  private async readyMulti(multi: ReturnType<Redis['multi']>): Promise<[string | undefined, unknown]> {
+    const results = await multi.mget(this.keys.epoch, this.keys.ready).exec();
+    if (!results) throw new Error('Redis transaction aborted');
+    for (const [err] of results) if (err) throw err;
+    const [epoch, ready] = results[1]![1] as Array<string | null>;
+    return [epoch !== null && epoch === ready ? epoch : undefined, results[0]![1]];
   }
 
   async lookup(number: string): Promise<IndexedNumber | undefined> {

@@ -43,8 +43,10 @@ export interface SessionStatus {
   bootstrapping: boolean;
   followed: string[];
   dbUpdates: 'following' | 'unavailable' | 'starting';
-  /** Last time any feed request completed (drain or _db_updates). */
+  /** Last time any feed request completed (drain, rescan or _db_updates). */
   lastPollAt: number;
+  /** When this session started; readiness measures poll staleness from here until the first poll. */
+  startedAt: number;
 }
 
 const NUMBERS_RANGE = ['numbers/', 'numbers/\ufff0'] as const;
@@ -69,6 +71,8 @@ export class FollowSession {
   private bootstrapping = false;
   private dbUpdatesState: SessionStatus['dbUpdates'] = 'starting';
   private lastDrainAt = 0;
+  private lastRescanAt = 0;
+  private readonly startedAt = Date.now();
   private endResolve!: (end: SessionEnd) => void;
   private readonly ended = new Promise<SessionEnd>((resolve) => (this.endResolve = resolve));
 
@@ -95,7 +99,8 @@ export class FollowSession {
       bootstrapping: this.bootstrapping,
       followed: [...this.followed].sort(),
       dbUpdates: this.dbUpdatesState,
-      lastPollAt: Math.max(this.watcher.lastPollAt, this.lastDrainAt),
+      lastPollAt: Math.max(this.watcher.lastPollAt, this.lastDrainAt, this.lastRescanAt),
+      startedAt: this.startedAt,
     };
   }
 
@@ -228,6 +233,7 @@ export class FollowSession {
   private async rescan(): Promise<void> {
     const { couch, index, metrics } = this.opts;
     const names = await couch.listDbs(NUMBERS_RANGE[0], NUMBERS_RANGE[1], this.signal);
+    this.lastRescanAt = Date.now();
     const present = new Set<string>();
     for (const name of names) {
       if (isFollowedNumbersDb(name)) present.add(name);

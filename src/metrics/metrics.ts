@@ -26,7 +26,7 @@ export class Metrics {
   });
   readonly jobsDeduplicated = new Counter({
     name: 'numbers_sync_jobs_deduplicated_total',
-    help: 'Rebuild requests coalesced into an existing job',
+    help: 'Rebuild requests folded into an existing job of the same account (a waiting one, or the single follow-up of an active one)',
     registers: [this.registry],
   });
   readonly jobsCompleted = new Counter({
@@ -77,6 +77,27 @@ export class Metrics {
   readonly indexResets = new Counter({
     name: 'numbers_sync_index_resets_total',
     help: 'Times the Redis index was found missing and rebuilt from since=0',
+    registers: [this.registry],
+  });
+  // Refreshed on every scrape (src/http/metrics-refresh.ts), not on events.
+  readonly listenerLeader = new Gauge({
+    name: 'numbers_sync_listener_leader',
+    help: '1 while this process holds the listener lease and follows the feeds',
+    registers: [this.registry],
+  });
+  readonly listenerLastPoll = new Gauge({
+    name: 'numbers_sync_listener_last_poll_timestamp_seconds',
+    help: 'Unix time of the last completed CouchDB poll (_db_updates, drain or rescan) of the leading listener',
+    registers: [this.registry],
+  });
+  readonly outboxAccounts = new Gauge({
+    name: 'numbers_sync_outbox_accounts',
+    help: 'Accounts marked dirty in the outbox and not yet handed to the queue',
+    registers: [this.registry],
+  });
+  readonly missingAccounts = new Gauge({
+    name: 'numbers_sync_missing_accounts',
+    help: 'Accounts skipped because their account database does not exist',
     registers: [this.registry],
   });
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Queue, type ConnectionOptions } from 'bullmq';
 import type { Metrics } from '../metrics/metrics.js';
 
@@ -40,15 +41,26 @@ export class RebuildQueue {
     });
   }
 
-  /** Requests a rebuild of each account (ids must already be validated). */
-  async request(accountIds: Iterable<string>): Promise<void> {
+  /**
+   * Requests a rebuild of each account (ids must already be validated). Returns account ->
+   * id of the job that will run it (an existing one when the request was deduplicated).
+   */
+  async request(accountIds: Iterable<string>): Promise<Map<string, string | undefined>> {
+    // A fresh job id per request: BullMQ answers a deduplicated add with the existing job's id,
+    // which is how deduplications are counted (exactly, and only for this process's requests).
     const jobs = [...new Set(accountIds)].map((accountId) => ({
       name: REBUILD_JOB_NAME,
       data: { accountId },
-      opts: { deduplication: { id: accountId, keepLastIfActive: true } },
+      opts: { jobId: `${accountId}-${randomUUID()}`, deduplication: { id: accountId, keepLastIfActive: true } },
     }));
-    for (let i = 0; i < jobs.length; i += 500) await this.queue.addBulk(jobs.slice(i, i + 500));
+    const ids = new Map<string, string | undefined>();
+    for (let i = 0; i < jobs.length; i += 500) {
+      const added = await this.queue.addBulk(jobs.slice(i, i + 500));
+      added.forEach((job, j) => ids.set(jobs[i + j]!.data.accountId, job.id));
+      this.metrics?.jobsDeduplicated.inc(added.filter((job, j) => job.id !== jobs[i + j]!.opts.jobId).length);
+    }
     this.metrics?.jobsEnqueued.inc(jobs.length);
+    return ids;
   }
 
   counts(): Promise<Record<string, number>> {

@@ -44,13 +44,16 @@ export class AccountRebuilder {
   async rebuild(accountId: string, signal?: AbortSignal): Promise<RebuildOutcome> {
     if (!isAccountId(accountId)) throw new InvalidAccountError(accountId);
     const { couch, index, logger, metrics } = this.opts;
-    if (!(await index.isReady())) throw new IndexNotReadyError();
     const db = accountDbName(accountId);
     const log = logger.child({ account: accountId, db });
     const maxAttempts = this.opts.maxConflictRetries ?? 10;
 
     for (let attempt = 1; ; attempt++) {
-      const entries = await index.entriesOf(accountId);
+      // Read on every attempt from a complete index only: Redis may have lost its data since
+      // the last look, and an empty or half-replayed index would wipe the account's numbers.
+      const snapshot = await index.readyEntriesOf(accountId);
+      if (!snapshot) throw new IndexNotReadyError();
+      const { entries } = snapshot;
       let existing: Record<string, unknown> | undefined;
       try {
         existing = await couch.getDoc(db, PHONE_NUMBERS_DOC_ID, signal);
@@ -63,6 +66,8 @@ export class AccountRebuilder {
       // Nothing to remove and nothing to list: an account without numbers gets no empty doc.
       if (!changed || (!existing && entries.size === 0)) return 'unchanged';
       await this.opts.beforeWrite?.(accountId);
+      // An index reset since the read voids it; the replay's reconcile rebuilds this account.
+      if ((await index.readyEpoch()) !== snapshot.epoch) throw new IndexNotReadyError();
       try {
         await couch.putDoc(db, doc as Record<string, unknown> & { _id: string }, signal);
         log.debug({ numbers: entries.size }, 'account doc written');

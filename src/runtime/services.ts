@@ -3,6 +3,7 @@ import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 import { startEmbeddedCouch } from '../couch/embedded/launcher.js';
 import { startEmbeddedRedis } from '../redis/embedded-redis.js';
+import { removeRuntimeRecord, writeRuntimeRecord, type EmbeddedServicesRecord } from './runtime-file.js';
 
 export interface ResolvedServices {
   couchUrl: string;
@@ -18,20 +19,26 @@ export interface ResolvedServices {
 export async function resolveServices(config: Config, logger: Logger): Promise<ResolvedServices> {
   const stops: Array<() => Promise<void>> = [];
   const dataDir = resolve(config.dataDir);
+  const record: EmbeddedServicesRecord = { pid: process.pid };
   try {
     let couchUrl = config.couchUrl;
     if (!couchUrl) {
       const couch = await startEmbeddedCouch({ port: config.embeddedCouchPort, dataDir: join(dataDir, 'couch') });
       stops.push(() => couch.stop());
-      couchUrl = couch.url;
+      couchUrl = record.couchUrl = couch.url;
       logger.info({ url: couch.url, dataDir: join(dataDir, 'couch') }, 'COUCHDB_URL not set: started the embedded CouchDB-compatible server');
     }
     let redisUrl = config.redisUrl;
     if (!redisUrl) {
       const redis = await startEmbeddedRedis({ dataDir: join(dataDir, 'redis'), appendOnly: true });
       stops.push(() => redis.stop());
-      redisUrl = redis.url;
+      redisUrl = record.redisUrl = redis.url;
       logger.info({ url: redis.url, dataDir: join(dataDir, 'redis') }, 'REDIS_URL not set: started a private redis-server (AOF on)');
+    }
+    if (stops.length > 0) {
+      // Lets CLI commands with the same data dir find these servers (src/runtime/command-services.ts).
+      await writeRuntimeRecord(dataDir, record).catch((err: Error) => logger.warn({ err: err.message }, 'cannot write the embedded services record'));
+      stops.push(() => removeRuntimeRecord(dataDir, record.pid));
     }
     return { couchUrl, redisUrl, stop: () => stopAll(stops) };
   } catch (err) {

@@ -3,6 +3,8 @@ import { configSecrets, loadConfig, type Config } from '../../config/config.js';
 import { OPTIONS, type OptionKey } from '../../config/options.js';
 import { createLogger } from '../../log/logger.js';
 import { Daemon } from '../../daemon.js';
+import { Metrics } from '../../metrics/metrics.js';
+import { startOpsEndpoint, type OpsEndpoint } from '../../http/ops-endpoint.js';
 import { resolveServices } from '../../runtime/services.js';
 
 type Roles = { listen: boolean; work: boolean };
@@ -20,8 +22,11 @@ const FLAGS: Array<[OptionKey, string]> = [
   ['logLevel', '--log-level <level>'],
 ];
 
-export function addConfigFlags(command: Command): Command {
-  for (const [key, flag] of FLAGS) command.option(flag, `${OPTIONS[key].help} [env ${OPTIONS[key].env}]`);
+/** Adds the config flags (only those of `only` when given). */
+export function addConfigFlags(command: Command, only?: readonly OptionKey[]): Command {
+  for (const [key, flag] of FLAGS) {
+    if (!only || only.includes(key)) command.option(flag, `${OPTIONS[key].help} [env ${OPTIONS[key].env}]`);
+  }
   return command;
 }
 
@@ -44,35 +49,65 @@ export function addDaemonCommands(program: Command): void {
   }
 }
 
-/** Runs until SIGTERM/SIGINT: graceful stop, exit 0; a second signal forces exit. */
+/**
+ * Runs until SIGTERM/SIGINT: graceful stop (see Daemon.stop), ops endpoint closed, exit 0; a
+ * second signal forces exit 1. A fatal error (CouchDB refused the credentials) exits 2.
+ */
 export async function runDaemon(config: Config, roles: Roles): Promise<void> {
   const logger = createLogger({ level: config.logLevel, secrets: configSecrets(config) });
   const services = await resolveServices(config, logger);
   let daemon: Daemon | undefined;
+  let ops: OpsEndpoint | undefined;
   let stopping = false;
-  const stop = async (code: number) => {
+  const stop = async (code: number, signal?: NodeJS.Signals) => {
     if (stopping) {
-      logger.warn('second signal: exiting now');
+      if (!signal) return;
+      logger.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
     stopping = true;
-    logger.info('shutting down');
+    logger.info({ signal }, 'shutting down');
+    ops?.markStopping();
+    // Every step below is bounded; this only catches a bug that would hang the exit.
+    setTimeout(() => {
+      logger.error('shutdown did not complete; exiting anyway');
+      process.exit(1);
+    }, config.shutdownTimeoutMs + 15_000).unref();
     await daemon?.stop();
+    await ops?.stop();
     await services.stop();
-    logger.info('stopped');
+    logger.info({ code }, 'stopped');
     logger.flush?.();
     process.exit(code);
   };
+  process.on('SIGTERM', () => void stop(0, 'SIGTERM'));
+  process.on('SIGINT', () => void stop(0, 'SIGINT'));
   daemon = new Daemon({
     settings: { ...config, couchUrl: services.couchUrl, redisUrl: services.redisUrl },
     roles,
     logger,
+    metrics: new Metrics({ defaultMetrics: true }),
     onFatal: (err) => {
       logger.fatal({ err: err.message }, 'fatal error');
       void stop(2);
     },
-  }).start();
-  logger.info({ roles, couch: daemon.couch.displayUrl }, 'numbers-sync started');
-  process.on('SIGTERM', () => void stop(0));
-  process.on('SIGINT', () => void stop(0));
+  });
+  try {
+    ops = await startOpsEndpoint({
+      daemon,
+      logger: logger.child({ role: 'ops' }),
+      host: config.httpHost,
+      port: config.httpPort,
+      timing: config,
+      dashboardUser: config.dashboardUser,
+      dashboardPassword: config.dashboardPassword,
+    });
+  } catch (err) {
+    logger.fatal({ err: err instanceof Error ? err.message : String(err), host: config.httpHost, port: config.httpPort }, 'cannot start the ops endpoint (NUMBERS_SYNC_HTTP_HOST / NUMBERS_SYNC_HTTP_PORT)');
+    await stop(1);
+    return;
+  }
+  if (stopping) return;
+  daemon.start();
+  logger.info({ roles, couch: daemon.couch.displayUrl, ops: ops.url }, 'numbers-sync started');
 }
