@@ -15,7 +15,12 @@ const url = (protocols: string[]) =>
     },
     { message: `must be a ${protocols.join(' or ')}// URL` },
   );
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce
+    .number({ error: 'must be a whole number' })
+    .int({ error: 'must be a whole number' })
+    .min(min, { error: `must be at least ${min}` })
+    .max(max, { error: `must be at most ${max}` });
 
 export const OPTIONS = {
   couchUrl: {
