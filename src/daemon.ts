@@ -23,6 +23,8 @@ export interface DaemonSettings {
   leaseTtlMs: number;
   jobAttempts: number;
   jobBackoffMs: number;
+  /** Delay of new rebuild jobs, coalescing bursts (0 or unset: none). */
+  coalesceMs?: number;
   shutdownTimeoutMs: number;
 }
 
@@ -63,7 +65,9 @@ export class Daemon {
       prefix: settings.prefix,
       attempts: settings.jobAttempts,
       backoffMs: settings.jobBackoffMs,
+      coalesceMs: settings.coalesceMs,
       metrics: this.metrics,
+      onError: (err) => logger.debug({ err: err.message }, 'redis connection error (rebuild queue)'),
     });
     if (opts.roles.listen) {
       this.listener = new Listener({

@@ -14,7 +14,12 @@ export interface RebuildQueueOptions {
   prefix: string;
   attempts: number;
   backoffMs: number;
+  /** Delay of a new rebuild job: requests for the account within it are deduplicated into it. */
+  coalesceMs?: number;
   metrics?: Metrics;
+  /** Connection errors of the queue. Without a listener BullMQ prints them raw to stderr, with
+   * the failing command's arguments (e.g. the AUTH password after a wrong one). */
+  onError?: (err: Error) => void;
 }
 
 /**
@@ -25,9 +30,11 @@ export interface RebuildQueueOptions {
 export class RebuildQueue {
   readonly queue: Queue<RebuildJobData>;
   private readonly metrics: Metrics | undefined;
+  private readonly coalesceMs: number;
 
   constructor(opts: RebuildQueueOptions) {
     this.metrics = opts.metrics;
+    this.coalesceMs = opts.coalesceMs ?? 0;
     this.queue = new Queue<RebuildJobData>(REBUILD_QUEUE_NAME, {
       connection: opts.connection,
       prefix: opts.prefix,
@@ -39,6 +46,7 @@ export class RebuildQueue {
         removeOnFail: { count: 10_000, age: 7 * 24 * 3600 },
       },
     });
+    this.queue.on('error', (err: Error) => opts.onError?.(err));
   }
 
   /**
@@ -51,7 +59,14 @@ export class RebuildQueue {
     const jobs = [...new Set(accountIds)].map((accountId) => ({
       name: REBUILD_JOB_NAME,
       data: { accountId },
-      opts: { jobId: `${accountId}-${randomUUID()}`, deduplication: { id: accountId, keepLastIfActive: true } },
+      // With a delay the job waits (deduplicating every request) before it runs; the follow-up job
+      // created for a request made during a run is delayed too, so one account's rebuilds are at
+      // least coalesceMs apart however fast its numbers change.
+      opts: {
+        jobId: `${accountId}-${randomUUID()}`,
+        deduplication: { id: accountId, keepLastIfActive: true },
+        ...(this.coalesceMs > 0 ? { delay: this.coalesceMs } : {}),
+      },
     }));
     const ids = new Map<string, string | undefined>();
     for (let i = 0; i < jobs.length; i += 500) {

@@ -58,6 +58,9 @@ export const WARNING_REASONS = [
   'features_truncated',
   'bad_used_by', // not a string
   'used_by_too_long',
+  'bad_timestamp', // pvt_created / pvt_modified present but not a number (read as 0)
+  'bad_module_name', // pvt_module_name present but not a string (ignored)
+  'bad_deleted', // pvt_deleted present but not a boolean (the doc counts as not deleted)
 ] as const;
 export type WarningReason = (typeof WARNING_REASONS)[number];
 
@@ -106,10 +109,16 @@ export function readNumberDoc(doc: unknown, dbName: string): ReadResult {
     history: readHistory(doc.pvt_reserve_history, warn),
     features: readFeatures(doc, warn),
     usedBy: readUsedBy(doc, warn),
-    created: finiteOrZero(doc.pvt_created),
-    updated: finiteOrZero(doc.pvt_modified),
+    created: readTimestamp(doc, 'pvt_created', warn),
+    updated: readTimestamp(doc, 'pvt_modified', warn),
     deleted,
   };
+  if (doc.pvt_module_name !== undefined && doc.pvt_module_name !== null && typeof doc.pvt_module_name !== 'string') {
+    warn('bad_module_name', `pvt_module_name ${show(doc.pvt_module_name)} is not a string`);
+  }
+  if (doc.pvt_deleted !== undefined && doc.pvt_deleted !== null && typeof doc.pvt_deleted !== 'boolean') {
+    warn('bad_deleted', `pvt_deleted ${show(doc.pvt_deleted)} is not a boolean; the doc counts as not deleted`);
+  }
   if (isAccountId(owner)) info.owner = owner;
   return { ok: true, info, warnings: deleted ? [] : warnings };
 }
@@ -178,6 +187,10 @@ function readUsedBy(doc: JsonObject, warn: Warn): string {
   return raw === 'undefined' ? '' : raw;
 }
 
-function finiteOrZero(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
+/** A missing timestamp is 0 silently; one of the wrong type is 0 with a warning. */
+function readTimestamp(doc: JsonObject, key: 'pvt_created' | 'pvt_modified', warn: Warn): number {
+  const value = doc[key];
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (value !== undefined && value !== null) warn('bad_timestamp', `${key} ${show(value)} is not a number; read as 0`);
+  return 0;
 }

@@ -13,6 +13,8 @@ interface Entry {
   db_name: string;
   type: DbEventType;
   n: number;
+  /** False once the pair happened again (a newer entry replaces it) or was dropped. */
+  live: boolean;
 }
 
 /**
@@ -25,7 +27,15 @@ interface Entry {
  * yields everything retained instead of silently skipping events.
  */
 export class DbUpdatesLog {
+  /** (type, database) -> its live entry. */
   private readonly entries = new Map<string, Entry>();
+  /**
+   * Every entry in `n` order, replaced ones left in place as dead: a feed position is found by
+   * binary search, so a poll costs O(log size + events returned), not O(size). Polls are as
+   * frequent as writes, and the log holds one entry per account database the daemon writes.
+   */
+  private order: Entry[] = [];
+  private head = 0;
   private counter = 0;
   private readonly tag = randomBytes(9).toString('base64url');
   private waiters = new Set<() => void>();
@@ -34,11 +44,21 @@ export class DbUpdatesLog {
 
   record(dbName: string, type: DbEventType): void {
     const key = `${type}:${dbName}`;
-    this.entries.delete(key);
-    this.entries.set(key, { db_name: dbName, type, n: ++this.counter });
+    const previous = this.entries.get(key);
+    if (previous) previous.live = false;
+    const entry: Entry = { db_name: dbName, type, n: ++this.counter, live: true };
+    this.entries.set(key, entry);
+    this.order.push(entry);
     if (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
+      while (!this.order[this.head]!.live) this.head++;
+      const oldest = this.order[this.head++]!;
+      oldest.live = false;
+      this.entries.delete(`${oldest.type}:${oldest.db_name}`);
+    }
+    // Dead entries are dropped once they outnumber the live ones (amortised O(1) per event).
+    if (this.order.length - this.head > 2 * this.entries.size + 1024) {
+      this.order = this.order.slice(this.head).filter((e) => e.live);
+      this.head = 0;
     }
     const waiters = this.waiters;
     this.waiters = new Set();
@@ -77,9 +97,17 @@ export class DbUpdatesLog {
   after(n: number, limit = Infinity): { results: DbUpdateEvent[]; lastN: number } {
     const results: DbUpdateEvent[] = [];
     let lastN = n;
-    for (const e of this.entries.values()) {
-      if (results.length >= limit) break;
-      if (e.n <= n) continue;
+    // First entry with e.n > n (order is sorted by n).
+    let lo = this.head;
+    let hi = this.order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.order[mid]!.n <= n) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < this.order.length && results.length < limit; i++) {
+      const e = this.order[i]!;
+      if (!e.live) continue;
       results.push({ db_name: e.db_name, type: e.type, seq: this.format(e.n) });
       lastN = e.n;
     }

@@ -66,3 +66,25 @@ describe('DbUpdatesLog', () => {
     expect(log.hasAfter(1)).toBe(false);
   });
 });
+
+describe('DbUpdatesLog under churn', () => {
+  it('keeps returning exactly the live entries after a position while replaced ones are compacted away', () => {
+    const log = new DbUpdatesLog(50);
+    const expected = new Map<string, number>(); // key -> n of its live entry
+    for (let i = 1; i <= 20_000; i++) {
+      const db = `db${(i * 7919) % 80}`;
+      log.record(db, 'updated');
+      expected.delete(`updated:${db}`);
+      expected.set(`updated:${db}`, i);
+      if (expected.size > 50) expected.delete(expected.keys().next().value!);
+      if (i % 997 === 0) {
+        const since = i - 30;
+        const want = [...expected].filter(([, n]) => n > since).map(([key]) => key);
+        expect(log.after(since).results.map((e) => `${e.type}:${e.db_name}`)).toEqual(want);
+        expect(log.after(0).results).toHaveLength(50);
+      }
+    }
+    expect(log.size).toBe(50);
+    expect(log.after(20_000)).toEqual({ results: [], lastN: 20_000 });
+  });
+});

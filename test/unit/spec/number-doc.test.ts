@@ -348,3 +348,27 @@ describe('readNumberDoc: purity', () => {
     expect(r.info.history).not.toBe(d.pvt_reserve_history);
   });
 });
+
+describe('readNumberDoc: wrong types that are sanitised, not silently', () => {
+  it.each([
+    ['pvt_created', 'yesterday'],
+    ['pvt_modified', { at: 1 }],
+  ])('%s of the wrong type reads as 0 with bad_timestamp', (key, value) => {
+    const r = ok(readNumberDoc(doc({ [key]: value }), DB));
+    expect(key === 'pvt_created' ? r.info.created : r.info.updated).toBe(0);
+    expect(reasons(readNumberDoc(doc({ [key]: value }), DB))).toEqual(['bad_timestamp']);
+  });
+  it('missing or null timestamps are 0 without a warning', () => {
+    expect(reasons(readNumberDoc(doc({ pvt_created: null }), DB))).toEqual([]);
+  });
+  it('a non-string pvt_module_name is ignored with bad_module_name', () => {
+    const r = ok(readNumberDoc(doc({ pvt_module_name: ['wnm_local'] }), DB));
+    expect(r.info.features).toEqual([]);
+    expect(r.warnings.map((w) => w.reason)).toEqual(['bad_module_name']);
+  });
+  it('a non-boolean pvt_deleted leaves the doc live with bad_deleted', () => {
+    const r = ok(readNumberDoc(doc({ pvt_deleted: 'true' }), DB));
+    expect(r.info.deleted).toBe(false);
+    expect(r.warnings.map((w) => w.reason)).toEqual(['bad_deleted']);
+  });
+});

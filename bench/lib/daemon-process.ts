@@ -1,0 +1,95 @@
+// `numbers-sync run|listen|work` as a child process: its own RSS, its JSON logs parsed.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const BIN = fileURLToPath(new URL('../../bin/numbers-sync.js', import.meta.url));
+
+export type Role = 'run' | 'listen' | 'work';
+
+export interface DaemonProcessOptions {
+  role: Role;
+  couchUrl: string;
+  redisUrl: string;
+  prefix: string;
+  concurrency?: number;
+  /** Extra NUMBERS_SYNC_* variables. */
+  env?: Record<string, string>;
+  logLevel?: 'info' | 'debug';
+  /** Node flags of the daemon process (e.g. a heap cap). */
+  nodeArgs?: string[];
+}
+
+export type LogRecord = Record<string, unknown> & { msg?: string; time?: number };
+
+export class DaemonProcess {
+  readonly child: ChildProcess;
+  readonly records: LogRecord[] = [];
+  private stderr = '';
+  private readonly exited: Promise<void>;
+
+  constructor(opts: DaemonProcessOptions) {
+    // e.g. BENCH_DAEMON_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the daemon only.
+    const nodeArgs = [...(opts.nodeArgs ?? []), ...(process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+    this.child = spawn(process.execPath, [...nodeArgs, BIN, opts.role], {
+      env: {
+        ...process.env,
+        COUCHDB_URL: opts.couchUrl,
+        REDIS_URL: opts.redisUrl,
+        NUMBERS_SYNC_PREFIX: opts.prefix,
+        NUMBERS_SYNC_HTTP_PORT: '0',
+        ...(opts.concurrency ? { NUMBERS_SYNC_CONCURRENCY: String(opts.concurrency) } : {}),
+        LOG_LEVEL: opts.logLevel ?? 'info',
+        ...opts.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let buffer = '';
+    this.child.stdout!.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const lines = buffer.split('\n');
+      buffer = lines.pop() ?? '';
+      for (const line of lines) {
+        try {
+          this.records.push(JSON.parse(line) as LogRecord);
+        } catch {
+          // not a log record
+        }
+      }
+    });
+    this.child.stderr!.on('data', (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-4000)));
+    this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  find(msg: string): LogRecord | undefined {
+    return this.records.find((r) => r.msg === msg);
+  }
+
+  /** Waits for a log line with this message; fails early if the process exits. */
+  async waitForLog(msg: string, timeoutMs = 120_000): Promise<LogRecord> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.find(msg);
+      if (found) return found;
+      if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`numbers-sync exited before logging '${msg}': ${this.stderr}`);
+      if (Date.now() > deadline) throw new Error(`numbers-sync did not log '${msg}' within ${timeoutMs} ms: ${this.stderr}`);
+      await sleep(20);
+    }
+  }
+
+  /** Errors and warnings it logged (reported with the results). */
+  problems(): LogRecord[] {
+    return this.records.filter((r) => typeof r.level === 'number' && r.level >= 40);
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}

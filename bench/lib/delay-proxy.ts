@@ -1,0 +1,58 @@
+// An HTTP proxy in front of CouchDB that slows down writes to account databases: the
+// "artificially slow write path" of the workers-scale scenario. Everything else passes through.
+import { createServer, request, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface DelayProxy {
+  url: string;
+  /** Requests that were delayed. */
+  delayed(): number;
+  close(): Promise<void>;
+}
+
+/** True for a write (PUT/POST/DELETE) to an `account/...` database. */
+export function isAccountWrite(method: string | undefined, url: string | undefined): boolean {
+  return method !== 'GET' && method !== 'HEAD' && /^\/account%2F/i.test(url ?? '');
+}
+
+export async function startDelayProxy(target: string, delayMs: number): Promise<DelayProxy> {
+  const upstream = new URL(target);
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  let delayed = 0;
+  const forward = (req: IncomingMessage, res: ServerResponse) => {
+    const out = request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host }, agent },
+      (upRes) => {
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        upRes.pipe(res);
+      },
+    );
+    out.on('error', () => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end();
+    });
+    req.pipe(out);
+  };
+  const server = createServer((req, res) => {
+    if (!isAccountWrite(req.method, req.url) || delayMs === 0) return forward(req, res);
+    delayed++;
+    req.pause();
+    setTimeout(() => {
+      req.resume();
+      forward(req, res);
+    }, delayMs);
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const auth = upstream.username ? `${upstream.username}:${upstream.password}@` : '';
+  return {
+    url: `http://${auth}127.0.0.1:${port}`,
+    delayed: () => delayed,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      agent.destroy();
+    },
+  };
+}

@@ -1,0 +1,40 @@
+// Reads the daemon's rebuild queue from the outside: how much work is left, pause/resume.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { Queue } from 'bullmq';
+import { REBUILD_QUEUE_NAME } from '../../src/queue/rebuild-queue.js';
+
+export class QueueProbe {
+  readonly redis: Redis;
+  readonly queue: Queue;
+
+  constructor(redisUrl: string, prefix: string) {
+    this.redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    this.queue = new Queue(REBUILD_QUEUE_NAME, { connection: this.redis, prefix });
+  }
+
+  /** Jobs not finished yet (waiting, active, delayed, prioritized; paused jobs count as waiting). */
+  async pending(): Promise<number> {
+    const c = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
+    return Object.values(c).reduce((a, b) => a + b, 0);
+  }
+
+  async failed(): Promise<number> {
+    return (await this.queue.getJobCounts('failed')).failed ?? 0;
+  }
+
+  /** Resolves with performance.now() of the first poll that found the queue empty. */
+  async waitEmpty(timeoutMs: number, intervalMs = 50): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if ((await this.pending()) === 0) return performance.now();
+      if (Date.now() > deadline) throw new Error(`rebuild queue not empty after ${timeoutMs} ms (${await this.pending()} jobs left)`);
+      await sleep(intervalMs);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+    this.redis.disconnect();
+  }
+}

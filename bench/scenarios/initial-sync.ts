@@ -1,0 +1,18 @@
+// Scenario 1: initial sync of the main data set vs the physical limit.
+import { initialSyncRun } from '../lib/initial-sync-run.js';
+import type { Scenario } from '../lib/context.js';
+
+export const initialSync: Scenario = async (ctx) => {
+  const run = await initialSyncRun(ctx);
+  const ratio = run.syncMs / run.limit.ms;
+  return {
+    scenario: 'initial-sync',
+    title: `Initial sync: ${run.numbers} numbers, ${run.dbs} databases, ${run.accounts} accounts`,
+    rows: [
+      { metric: 'time to every account doc correct', value: run.syncMs / 1000, unit: 's', baseline: run.limit.ms / 1000, baselineLabel: 'physical limit', ratio, ratioLabel: 'of limit', target: '<= 2x', ok: ratio <= 2 && run.verdict.ok },
+      { metric: 'numbers synced per second', value: run.numbers / (run.syncMs / 1000), unit: '/s', baseline: run.numbers / (run.limit.ms / 1000), baselineLabel: 'physical limit' },
+      { metric: 'accounts verified correct', value: run.verdict.checked - run.verdict.drifting, unit: '', baseline: run.accounts, baselineLabel: 'accounts', ok: run.verdict.ok },
+    ],
+    details: { ...run, rss: undefined },
+  };
+};

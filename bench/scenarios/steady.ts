@@ -1,0 +1,91 @@
+// Scenario 3: a writer updates random numbers at a fixed share of the server's write capacity;
+// lag from each number write to the owner's account doc showing it. One pass per fraction.
+import { generateDataset, type NumberDoc } from '../lib/dataset.js';
+import { seedDataset } from '../lib/seed.js';
+import { World } from '../lib/world.js';
+import { DaemonProcess } from '../lib/daemon-process.js';
+import { QueueProbe } from '../lib/queue-probe.js';
+import { waitInitialSync } from '../lib/sync-wait.js';
+import { measureWriteCapacity, type Capacity } from '../lib/write-capacity.js';
+import { AccountObserver, lagMs } from '../lib/account-observer.js';
+import { runRateWriter, type RateWriterResult } from '../lib/rate-writer.js';
+import { Random } from '../../test/harness/random.js';
+import { percentile } from '../lib/stats.js';
+import { CpuMeter } from '../lib/proc.js';
+import type { Scenario } from '../lib/context.js';
+import type { ResultRow } from '../lib/report.js';
+
+interface Pass {
+  /** Share of the capacity, or undefined for a fixed --steady-rate. */
+  fraction?: number;
+  rate: number;
+  achievedRate: number;
+  writer: RateWriterResult;
+  unseen: number;
+  lagMs: { p50: number; p90: number; p95: number; p99: number; max: number; count: number };
+  cpuShare: Record<string, number>;
+  /** Rebuild jobs not finished, sampled every second. */
+  queueBacklog: number[];
+}
+
+export const steady: Scenario = async (ctx) => {
+  const o = ctx.options;
+  const world = await World.open('steady', ctx.servers);
+  let daemon: DaemonProcess | undefined;
+  const probe = new QueueProbe(world.redisUrl, world.prefix);
+  try {
+    const accounts = Math.max(2, Math.round(o.steadyNumbers / 10));
+    ctx.log(`steady: seeding ${o.steadyNumbers} numbers, ${accounts} accounts`);
+    const dataset = generateDataset({ numbers: o.steadyNumbers, dbs: Math.min(o.dbs, o.steadyNumbers), accounts, parentShare: o.parentShare, seed: o.seed });
+    const revs = await seedDataset(world, dataset, o.clientConcurrency);
+
+    ctx.log('steady: measuring the single-document write capacity');
+    const capacity = await measureWriteCapacity(world, { clients: o.clientConcurrency, ms: Math.min(5000, Math.max(1000, o.steadySeconds * 100)) });
+
+    daemon = new DaemonProcess({ role: 'run', couchUrl: world.couchUrl, redisUrl: world.redisUrl, prefix: world.prefix, concurrency: o.concurrency });
+    await waitInitialSync(daemon, probe, 30 * 60_000);
+
+    const docs = new Map<string, NumberDoc>();
+    for (const list of dataset.docsByDb.values()) for (const doc of list) docs.set(doc._id, { ...doc, _rev: revs.get(doc._id) });
+    const random = new Random(o.seed + 1);
+    const plan: Array<{ fraction?: number; rate: number }> = o.steadyRate ? [{ rate: o.steadyRate }] : o.steadyFractions.map((f) => ({ fraction: f, rate: capacity.writesPerSecond * f }));
+    const passes: Pass[] = [];
+    for (const { fraction, rate } of plan) {
+      ctx.log(`steady: writing ${rate.toFixed(0)} updates/s for ${o.steadySeconds} s${fraction ? ` (${fraction * 100}% of capacity)` : ''}`);
+      await probe.waitEmpty(5 * 60_000);
+      const observer = new AccountObserver(world.couch);
+      await observer.start();
+      try {
+        const cpu = await CpuMeter.start({ couch: world.couchPid, daemon: daemon.pid, redis: world.redisPid, bench: process.pid });
+        const queueBacklog: number[] = [];
+        const sampler = setInterval(() => void probe.pending().then((n) => queueBacklog.push(n)), 1000);
+        const writer = await runRateWriter({ couch: world.couch, random, docs, owners: dataset.owners, observer, rate, durationMs: o.steadySeconds * 1000 });
+        clearInterval(sampler);
+        const cpuShare = await cpu.stop();
+        const unseen = await observer.drain(120_000);
+        const lags = observer.settled.map(lagMs).filter((l): l is number => l !== undefined);
+        const p = (q: number) => percentile(lags, q);
+        passes.push({ fraction, rate, achievedRate: writer.written / (writer.elapsedMs / 1000), writer, unseen, lagMs: { p50: p(50), p90: p(90), p95: p(95), p99: p(99), max: p(100), count: lags.length }, cpuShare, queueBacklog });
+      } finally {
+        await observer.stop();
+      }
+    }
+    return { scenario: 'steady', title: `Steady state: random number updates for ${o.steadySeconds} s over ${o.steadyNumbers} numbers`, rows: passes.flatMap((pass) => rowsOf(pass, capacity)), details: { capacity, passes, daemonProblems: daemon.problems().slice(0, 20) } };
+  } finally {
+    await daemon?.stop();
+    await probe.close();
+    await world.close();
+  }
+};
+
+function rowsOf(pass: Pass, capacity: Capacity): ResultRow[] {
+  const at = pass.fraction ? ` @${Math.round(pass.fraction * 100)}%` : '';
+  const primary = pass.fraction === undefined || pass.fraction === 0.5;
+  return [
+    { metric: `writer rate${at}`, value: pass.achievedRate, unit: '/s', baseline: capacity.writesPerSecond, baselineLabel: 'write capacity', ratio: pass.achievedRate / capacity.writesPerSecond, ratioLabel: 'of capacity', ...(primary ? { target: '50% of capacity' } : {}) },
+    { metric: `lag p50${at}`, value: pass.lagMs.p50, unit: 'ms', baseline: capacity.latencyMs.p50, baselineLabel: 'one write p50', ratio: pass.lagMs.p50 / capacity.latencyMs.p50, ratioLabel: 'of a write' },
+    { metric: `lag p95${at}`, value: pass.lagMs.p95, unit: 'ms' },
+    { metric: `lag p99${at}`, value: pass.lagMs.p99, unit: 'ms', target: '< 1000 ms', ok: pass.lagMs.p99 < 1000 && pass.unseen === 0 },
+    { metric: `updates seen in account docs${at}`, value: pass.lagMs.count, unit: '', baseline: pass.writer.written, baselineLabel: 'written', ok: pass.unseen === 0 && pass.writer.failed === 0 },
+  ];
+}

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded/launcher.js';
+import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded-redis.js';
+import { startTestDaemon, testSettings } from '../harness/daemon.js';
+import { CouchFixture } from '../harness/numbers.js';
+import { uniquePrefix } from '../harness/servers.js';
+import { waitFor } from '../harness/wait.js';
+import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/spec/index.js';
+import type { Daemon } from '../../src/daemon.js';
+import { generation, revisionsSince } from './account-revisions.js';
+
+const A = 'a11ce000a11ce000a11ce000a11ce000';
+const stable = Array.from({ length: 5 }, (_, i) => `+1415666${String(1000 + i)}`);
+const added = '+14156669999';
+
+/**
+ * A rebuild that read "index ready" and then meets a Redis that lost its data (here: inside
+ * its conflict retry) must not publish what the empty or half-replayed index says: that would
+ * wipe the account's numbers until the reconcile. It must wait for the replay instead.
+ */
+describe('a rebuild caught by an index reset', () => {
+  let dir: string;
+  let couch: EmbeddedCouch;
+  let redis: EmbeddedRedis;
+  let daemon: Daemon | undefined;
+  let fx: CouchFixture;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'nsync-reset-race-'));
+    couch = await startEmbeddedCouch({ dataDir: join(dir, 'couch') });
+    redis = await startEmbeddedRedis();
+    fx = new CouchFixture(couch.url);
+    await fx.createAccountDb(A);
+    await fx.createDb('numbers/+1415');
+  });
+
+  afterAll(async () => {
+    await daemon?.stop();
+    await redis?.stop();
+    await couch?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('never writes an account doc from a lost or partial index', async () => {
+    let armed = false;
+    const beforeWrite = async (accountId: string) => {
+      if (!armed || accountId !== A) return;
+      armed = false;
+      // Another writer bumps the doc (so this write will 409 and retry), then Redis loses everything.
+      const doc = await fx.accountDoc(A);
+      await fx.couch.putDoc(accountDbName(A), { ...doc!, _id: PHONE_NUMBERS_DOC_ID, pvt_other_writer: 1 });
+      const port = redis.port;
+      await redis.kill();
+      redis = await startEmbeddedRedis({ port });
+    };
+    const prefix = uniquePrefix('reset-race');
+    daemon = startTestDaemon(testSettings(couch.url, redis.url, prefix, { leaseTtlMs: 1000 }), { hooks: { beforeWrite } });
+    for (const n of [...stable]) await fx.putNumber({ _id: n, pvt_state: 'in_service', pvt_assigned_to: A });
+    await waitFor(async () => (await fx.listed(A)).length === stable.length, { what: 'A lists its numbers' });
+    const before = generation((await fx.accountDoc(A))?._rev);
+
+    armed = true;
+    await fx.putNumber({ _id: added, pvt_state: 'in_service', pvt_assigned_to: A });
+    await waitFor(async () => !armed && (await fx.drift([A])).length === 0 && (await fx.listed(A)).includes(added), { what: 'convergence after the reset', timeoutMs: 60_000 });
+
+    const revisions = await revisionsSince(fx.couch, A, before);
+    expect(revisions.length).toBeGreaterThan(0);
+    for (const rev of revisions) {
+      const missing = stable.filter((n) => !(n in rev));
+      expect(missing, `revision ${String(rev._rev)} dropped numbers`).toEqual([]);
+    }
+  }, 90_000);
+});

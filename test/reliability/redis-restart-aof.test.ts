@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded/launcher.js';
+import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded-redis.js';
+import { startTestDaemon, testSettings } from '../harness/daemon.js';
+import { LogCapture } from '../harness/log-capture.js';
+import { CouchFixture } from '../harness/numbers.js';
+import { uniquePrefix } from '../harness/servers.js';
+import type { Daemon } from '../../src/daemon.js';
+import { NumberLoad } from './number-load.js';
+import { waitForConvergence } from './converged.js';
+import { droppedStableEntries, stableSnapshot } from './account-revisions.js';
+
+const SOAK = process.env.SOAK === '1';
+const LEASE_TTL_MS = 1000;
+
+describe('Redis restart with AOF', () => {
+  let dir: string;
+  let couch: EmbeddedCouch;
+  let redis: EmbeddedRedis;
+  let daemon: Daemon | undefined;
+  let fx: CouchFixture;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'nsync-redis-aof-'));
+    couch = await startEmbeddedCouch({ dataDir: join(dir, 'couch') });
+    redis = await startEmbeddedRedis({ dataDir: join(dir, 'redis'), appendOnly: true });
+    fx = new CouchFixture(couch.url);
+  });
+
+  afterAll(async () => {
+    await daemon?.stop();
+    await redis?.stop();
+    await couch?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('resumes from the persisted checkpoints (no replay from 0) and converges', async () => {
+    const load = new NumberLoad({ couchUrl: couch.url, seed: 4404, prefixes: ['+1415', '+1212', '+4420'], numbersPerDb: SOAK ? 500 : 80, accounts: 15 });
+    await load.setup();
+    const log = new LogCapture();
+    const prefix = uniquePrefix('aof');
+    daemon = startTestDaemon(testSettings(couch.url, redis.url, prefix, { batchSize: 50, leaseTtlMs: LEASE_TTL_MS }), { logger: log.logger });
+    await load.step(SOAK ? 5000 : 800);
+    await waitForConvergence(fx, load, redis.url, prefix);
+    const touched = load.numbers.filter((_, i) => i % 2 === 0);
+    const stable = await stableSnapshot(fx, load.accounts, new Set(load.numbers.filter((_, i) => i % 2 === 1)));
+
+    const burst = load.step(SOAK ? 2000 : 300, touched);
+    await log.waitForLog((r) => r.msg === 'changes page applied', 'the burst being applied', { from: log.mark() });
+    // SIGKILL: what Redis acknowledged is already written to the AOF (fsync only matters to a power loss).
+    const port = redis.port;
+    await redis.kill();
+    const mark = log.mark();
+    await burst;
+    await load.step(SOAK ? 1000 : 200, touched);
+    // Away longer than the lease: the session ends and a new one must find the index.
+    await sleep(2 * LEASE_TTL_MS);
+    redis = await startEmbeddedRedis({ port, dataDir: join(dir, 'redis'), appendOnly: true });
+
+    await log.waitForLog((r) => r.msg === 'follow session ended; starting a new one', 'the session to end', { from: mark });
+    const resumed = await log.waitForLog((r) => r.msg === 'index found; resuming from checkpoints', 'a resume', { from: mark });
+    expect(resumed).toMatchObject({ checkpoints: load.dbs.length, complete: true });
+    await waitForConvergence(fx, load, redis.url, prefix, { timeoutMs: 60_000 });
+
+    const records = log.records(mark);
+    expect(records.filter((r) => String(r.msg).startsWith('no index in Redis'))).toEqual([]);
+    expect(records.filter((r) => r.msg === 'index replay complete; reconciling every account')).toEqual([]);
+    const resumeAt = records.findIndex((r) => r.msg === 'index found; resuming from checkpoints');
+    for (const r of records.slice(resumeAt)) if (r.msg === 'changes page applied') expect(r.since, String(r.db)).not.toBe(0);
+    expect(await daemon.metrics.indexResets.get()).toMatchObject({ values: [{ value: 1 }] });
+    expect(await droppedStableEntries(fx, stable)).toEqual([]);
+  }, 120_000);
+});

@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded/launcher.js';
+import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded-redis.js';
+import { startTestDaemon, testSettings } from '../harness/daemon.js';
+import { LogCapture } from '../harness/log-capture.js';
+import { CouchFixture } from '../harness/numbers.js';
+import { uniquePrefix } from '../harness/servers.js';
+import type { Daemon } from '../../src/daemon.js';
+import { NumberLoad } from './number-load.js';
+import { waitForConvergence } from './converged.js';
+import { droppedStableEntries, stableSnapshot } from './account-revisions.js';
+
+const SOAK = process.env.SOAK === '1';
+
+describe('Redis restart without persistence: index, checkpoints and queue lost', () => {
+  let dir: string;
+  let couch: EmbeddedCouch;
+  let redis: EmbeddedRedis;
+  let daemon: Daemon | undefined;
+  let fx: CouchFixture;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'nsync-redis-volatile-'));
+    couch = await startEmbeddedCouch({ dataDir: join(dir, 'couch') });
+    redis = await startEmbeddedRedis();
+    fx = new CouchFixture(couch.url);
+  });
+
+  afterAll(async () => {
+    await daemon?.stop();
+    await redis?.stop();
+    await couch?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('notices the lost index, replays from since=0 with rebuilds held, reconciles every account, converges', async () => {
+    const load = new NumberLoad({ couchUrl: couch.url, seed: 3303, prefixes: ['+1415', '+1212', '+4420'], numbersPerDb: SOAK ? 500 : 80, accounts: 15 });
+    await load.setup();
+    const log = new LogCapture();
+    const prefix = uniquePrefix('volatile');
+    daemon = startTestDaemon(testSettings(couch.url, redis.url, prefix, { batchSize: 50, leaseTtlMs: 1000 }), { logger: log.logger });
+    await load.step(SOAK ? 5000 : 800);
+    await waitForConvergence(fx, load, redis.url, prefix);
+    // Half the numbers never change from here on: no published revision may lose them.
+    const touched = load.numbers.filter((_, i) => i % 2 === 0);
+    const stable = await stableSnapshot(fx, load.accounts, new Set(load.numbers.filter((_, i) => i % 2 === 1)));
+
+    // Fault while a burst is being processed: the new changes are read, rebuilds are in flight.
+    const burst = load.step(SOAK ? 2000 : 300, touched);
+    await log.waitForLog((r) => r.msg === 'changes page applied', 'the burst being applied', { from: log.mark() });
+    const port = redis.port;
+    await redis.kill();
+    const mark = log.mark();
+    await burst;
+    // Changes while Redis is away, including moves and deletions only a reconcile can see.
+    await load.step(SOAK ? 1000 : 200, touched);
+    redis = await startEmbeddedRedis({ port });
+
+    const ended = await log.waitForLog((r) => r.msg === 'follow session ended; starting a new one', 'the session to end', { from: mark });
+    expect(['index_lost', 'lease_lost']).toContain(ended.reason);
+    await log.waitForLog((r) => String(r.msg).startsWith('no index in Redis'), 'a replay from since=0', { from: mark });
+    const replayed = await log.waitForLog((r) => r.msg === 'index replay complete; reconciling every account', 'the replay to complete', { from: mark, timeoutMs: 60_000 });
+    expect(replayed.accountDbs).toBe(load.accounts.length);
+    expect(await daemon.metrics.indexResets.get()).toMatchObject({ values: [{ value: 2 }] });
+
+    await waitForConvergence(fx, load, redis.url, prefix, { timeoutMs: 60_000 });
+    // The new session read every database from the start.
+    const records = log.records(mark);
+    const replayStart = records.findIndex((r) => String(r.msg).startsWith('no index in Redis'));
+    const firstPages = new Map<string, unknown>();
+    for (const r of records.slice(replayStart)) if (r.msg === 'changes page applied' && !firstPages.has(String(r.db))) firstPages.set(String(r.db), r.since);
+    for (const db of load.dbs) expect(firstPages.get(db), db).toBe(0);
+    expect(await droppedStableEntries(fx, stable)).toEqual([]);
+  }, 120_000);
+});
