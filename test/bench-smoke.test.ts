@@ -5,6 +5,8 @@ import { inject } from 'vitest';
 import { runBench } from '../bench/lib/bench.js';
 import { defaultOptions, SCENARIOS, type ScenarioName } from '../bench/lib/options.js';
 import type { ScenarioResult } from '../bench/lib/report.js';
+import { DAEMON_NODE_ARGS } from '../bench/lib/daemon-process.js';
+import { readFileSync } from 'node:fs';
 
 const tiny = defaultOptions({
   numbers: 200,
@@ -82,5 +84,12 @@ describe('benchmark smoke run (tiny sizes)', () => {
       [1, true],
       [2, true],
     ]);
+  });
+});
+
+describe('the benchmarked daemon', () => {
+  it('is run with the node flags `npm start` uses', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.start).toBe(`node ${DAEMON_NODE_ARGS.join(' ')} bin/numbers-sync.js run`);
   });
 });

@@ -7,6 +7,12 @@ const BIN = fileURLToPath(new URL('../../bin/numbers-sync.js', import.meta.url))
 
 export type Role = 'run' | 'listen' | 'work';
 
+/**
+ * Node flags of the daemon as `npm start` runs it (package.json): its state lives in Redis, and
+ * without a cap V8 lets garbage grow the heap to a few hundred MB before collecting it.
+ */
+export const DAEMON_NODE_ARGS: readonly string[] = ['--max-old-space-size=128'];
+
 export interface DaemonProcessOptions {
   role: Role;
   couchUrl: string;
@@ -16,8 +22,8 @@ export interface DaemonProcessOptions {
   /** Extra NUMBERS_SYNC_* variables. */
   env?: Record<string, string>;
   logLevel?: 'info' | 'debug';
-  /** Node flags of the daemon process (e.g. a heap cap). */
-  nodeArgs?: string[];
+  /** Node flags of the daemon process (default: DAEMON_NODE_ARGS). */
+  nodeArgs?: readonly string[];
 }
 
 export type LogRecord = Record<string, unknown> & { msg?: string; time?: number };
@@ -30,7 +36,7 @@ export class DaemonProcess {
 
   constructor(opts: DaemonProcessOptions) {
     // e.g. BENCH_DAEMON_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the daemon only.
-    const nodeArgs = [...(opts.nodeArgs ?? []), ...(process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+    const nodeArgs = [...(opts.nodeArgs ?? DAEMON_NODE_ARGS), ...(process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter(Boolean)];
     this.child = spawn(process.execPath, [...nodeArgs, BIN, opts.role], {
       env: {
         ...process.env,

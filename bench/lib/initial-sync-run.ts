@@ -47,7 +47,7 @@ export interface InitialSyncRun {
   daemonProblems: unknown[];
 }
 
-/** The sync of the main data set; `heapCapMb` runs the daemon with --max-old-space-size. */
+/** The sync of the main data set; `heapCapMb` runs the daemon with this --max-old-space-size instead of DAEMON_NODE_ARGS'. */
 export function initialSyncRun(ctx: BenchContext, heapCapMb?: number): Promise<InitialSyncRun> {
   const key = String(heapCapMb ?? '');
   let run = ctx.initialSyncs.get(key);
@@ -62,7 +62,7 @@ async function measure(ctx: BenchContext, heapCapMb: number | undefined): Promis
   let daemon: DaemonProcess | undefined;
   let probe: QueueProbe | undefined;
   try {
-    ctx.log(`initial sync${heapCapMb ? ` (daemon heap capped at ${heapCapMb} MB)` : ''}: seeding ${o.numbers} numbers in ${o.dbs} databases, ${o.accounts} accounts`);
+    ctx.log(`initial sync${heapCapMb ? ` (daemon with --max-old-space-size=${heapCapMb})` : ''}: seeding ${o.numbers} numbers in ${o.dbs} databases, ${o.accounts} accounts`);
     const dataset = generateDataset({ numbers: o.numbers, dbs: o.dbs, accounts: o.accounts, parentShare: o.parentShare, seed: o.seed });
     let t = performance.now();
     await seedDataset(world, dataset, o.clientConcurrency);
@@ -76,7 +76,7 @@ async function measure(ctx: BenchContext, heapCapMb: number | undefined): Promis
     probe = new QueueProbe(world.redisUrl, world.prefix);
     const spawnedAt = Date.now();
     t = performance.now();
-    daemon = new DaemonProcess({ role: 'run', couchUrl: world.couchUrl, redisUrl: world.redisUrl, prefix: world.prefix, concurrency: o.concurrency, env: { NUMBERS_SYNC_BATCH_SIZE: String(BATCH_SIZE) }, nodeArgs: heapCapMb ? [`--max-old-space-size=${heapCapMb}`] : [] });
+    daemon = new DaemonProcess({ role: 'run', couchUrl: world.couchUrl, redisUrl: world.redisUrl, prefix: world.prefix, concurrency: o.concurrency, env: { NUMBERS_SYNC_BATCH_SIZE: String(BATCH_SIZE) }, ...(heapCapMb ? { nodeArgs: [`--max-old-space-size=${heapCapMb}`] } : {}) });
     const sampler = new RssSampler(daemon.pid, 200);
     const started = await daemon.waitForLog('numbers-sync started');
     const startupMs = Number(started.time) - spawnedAt;

@@ -23,7 +23,7 @@ export interface BenchOptions {
   naiveNumbers: number;
   /** Accounts rebuilt (and timed) per approach and data set. */
   naiveSample: number;
-  /** Second initial sync with the daemon's --max-old-space-size at this many MB (0 = skip). */
+  /** Second initial sync with the daemon's --max-old-space-size at this many MB, for comparison (0 = skip). */
   memoryHeapCapMb: number;
   steadySeconds: number;
   /** Numbers of the steady-state data set (default: numbers). */
@@ -62,7 +62,7 @@ const FLAGS = {
   'naive-dbs': { type: 'string', help: 'database counts of the naive comparison (default 10,50,200)' },
   'naive-numbers': { type: 'string', help: 'numbers of each naive data set (default --numbers)' },
   'naive-sample': { type: 'string', help: 'accounts rebuilt per approach and data set (default 100)' },
-  'memory-heap-cap': { type: 'string', help: 'MB of --max-old-space-size for a second, capped daemon sync (default 128; 0 = skip)' },
+  'memory-heap-cap': { type: 'string', help: 'MB of --max-old-space-size of a second daemon sync, for comparison (default 4096, V8\'s default here; 0 = skip)' },
   'steady-seconds': { type: 'string', help: 'steady-state writer duration (default 60)' },
   'steady-numbers': { type: 'string', help: 'numbers of the steady-state data set (default --numbers)' },
   'steady-rate': { type: 'string', help: 'writer rate in writes/s (default: --steady-fractions of the measured capacity)' },
@@ -99,7 +99,7 @@ export function defaultOptions(overrides: Partial<BenchOptions> = {}): BenchOpti
     naiveDbs: [10, 50, 200],
     naiveNumbers: numbers,
     naiveSample: 100,
-    memoryHeapCapMb: 128,
+    memoryHeapCapMb: 4096,
     steadySeconds: 60,
     steadyNumbers: numbers,
     steadyRate: 0,

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
 import { REBUILD_QUEUE_NAME } from '../../src/queue/rebuild-queue.js';
+import { quantiles, type Quantiles } from './stats.js';
 
 export class QueueProbe {
   readonly redis: Redis;
@@ -17,6 +18,17 @@ export class QueueProbe {
   async pending(): Promise<number> {
     const c = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
     return Object.values(c).reduce((a, b) => a + b, 0);
+  }
+
+  /**
+   * Where the time of recently finished rebuilds went, from BullMQ's own timestamps: created ->
+   * started (coalescing delay plus queue wait) and started -> finished (the rebuild).
+   */
+  async recentJobTimings(): Promise<{ jobs: number; waitMs: Quantiles; runMs: Quantiles }> {
+    const jobs = await this.queue.getJobs(['completed'], 0, 999);
+    const wait = jobs.filter((j) => j.processedOn).map((j) => j.processedOn! - j.timestamp);
+    const run = jobs.filter((j) => j.processedOn && j.finishedOn).map((j) => j.finishedOn! - j.processedOn!);
+    return { jobs: jobs.length, waitMs: quantiles(wait), runMs: quantiles(run) };
   }
 
   async failed(): Promise<number> {

@@ -21,3 +21,13 @@ export function round(value: number, digits = 2): number {
 export function since(start: number): number {
   return performance.now() - start;
 }
+
+export interface Quantiles {
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+export function quantiles(values: readonly number[]): Quantiles {
+  return { p50: percentile(values, 50), p95: percentile(values, 95), p99: percentile(values, 99) };
+}

@@ -26,6 +26,8 @@ interface Pass {
   cpuShare: Record<string, number>;
   /** Rebuild jobs not finished, sampled every second. */
   queueBacklog: number[];
+  /** The last finished rebuild jobs: queue wait and run time. */
+  jobTimings: Awaited<ReturnType<QueueProbe['recentJobTimings']>>;
 }
 
 export const steady: Scenario = async (ctx) => {
@@ -62,10 +64,11 @@ export const steady: Scenario = async (ctx) => {
         const writer = await runRateWriter({ couch: world.couch, random, docs, owners: dataset.owners, observer, rate, durationMs: o.steadySeconds * 1000 });
         clearInterval(sampler);
         const cpuShare = await cpu.stop();
+        const jobTimings = await probe.recentJobTimings();
         const unseen = await observer.drain(120_000);
         const lags = observer.settled.map(lagMs).filter((l): l is number => l !== undefined);
         const p = (q: number) => percentile(lags, q);
-        passes.push({ fraction, rate, achievedRate: writer.written / (writer.elapsedMs / 1000), writer, unseen, lagMs: { p50: p(50), p90: p(90), p95: p(95), p99: p(99), max: p(100), count: lags.length }, cpuShare, queueBacklog });
+        passes.push({ fraction, rate, achievedRate: writer.written / (writer.elapsedMs / 1000), writer, unseen, lagMs: { p50: p(50), p90: p(90), p95: p(95), p99: p(99), max: p(100), count: lags.length }, cpuShare, queueBacklog, jobTimings });
       } finally {
         await observer.stop();
       }
@@ -86,6 +89,8 @@ function rowsOf(pass: Pass, capacity: Capacity): ResultRow[] {
     { metric: `lag p50${at}`, value: pass.lagMs.p50, unit: 'ms', baseline: capacity.latencyMs.p50, baselineLabel: 'one write p50', ratio: pass.lagMs.p50 / capacity.latencyMs.p50, ratioLabel: 'of a write' },
     { metric: `lag p95${at}`, value: pass.lagMs.p95, unit: 'ms' },
     { metric: `lag p99${at}`, value: pass.lagMs.p99, unit: 'ms', target: '< 1000 ms', ok: pass.lagMs.p99 < 1000 && pass.unseen === 0 },
+    { metric: `rebuild job wait p50 / p99${at}`, value: pass.jobTimings.waitMs.p50, unit: 'ms', baseline: pass.jobTimings.waitMs.p99, baselineLabel: 'p99' },
+    { metric: `rebuild job run p50 / p99${at}`, value: pass.jobTimings.runMs.p50, unit: 'ms', baseline: pass.jobTimings.runMs.p99, baselineLabel: 'p99' },
     { metric: `updates seen in account docs${at}`, value: pass.lagMs.count, unit: '', baseline: pass.writer.written, baselineLabel: 'written', ok: pass.unseen === 0 && pass.writer.failed === 0 },
   ];
 }

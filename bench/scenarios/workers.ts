@@ -56,6 +56,8 @@ export const workers: Scenario = async (ctx) => {
         },
         { concurrency: o.clientConcurrency },
       );
+      // The docs were deleted behind the daemon's back: drop its cached copies, as `numbers-sync rebuild` does.
+      await index.forgetDocs(dataset.accounts);
       await queue.request(dataset.accounts);
       const jobs = await probe.pending();
       ctx.log(`workers: ${count} process(es) x concurrency ${o.workersConcurrency}, ${jobs} jobs, writes delayed ${o.workersDelayMs} ms`);

@@ -66,3 +66,23 @@ for i = 2, #ARGV do
 end
 return n
 `;
+
+/**
+ * An account's numbers, their stored values and the account doc this daemon last wrote (if
+ * cached in this epoch) in one step, only from a complete index: one round trip, and no
+ * partial list can be read while Redis loses its data or a replay runs.
+ * KEYS: epoch, ready, account set. ARGV: number key prefix, doc cache key prefix, account id.
+ * Returns false when not ready, else [epoch, cached doc|false, number1, value1|false, ...].
+ */
+export const READ_ACCOUNT_LUA = `
+local epoch = redis.call('GET', KEYS[1])
+if not epoch or epoch ~= redis.call('GET', KEYS[2]) then
+  return false
+end
+local out = {epoch, redis.call('GET', ARGV[2] .. epoch .. ':' .. ARGV[3])}
+for _, n in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+  out[#out + 1] = n
+  out[#out + 1] = redis.call('GET', ARGV[1] .. n)
+end
+return out
+`;

@@ -25,6 +25,13 @@ export class IndexKeys {
   get listenerLease(): string {
     return `${this.prefix}:lease:listener`;
   }
+  /** The phone_numbers doc this daemon last wrote for an account (with its rev), per epoch. */
+  doc(epoch: string, accountId: string): string {
+    return `${this.docPrefix}${epoch}:${accountId}`;
+  }
+  get docPrefix(): string {
+    return `${this.prefix}:doc:`;
+  }
   number(number: string): string {
     return `${this.prefix}:idx:num:${number}`;
   }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { EntryData } from '../spec/index.js';
 import { IndexKeys } from './keys.js';
-import { COMMIT_BATCH_LUA, CLEAR_DIRTY_LUA } from './commit-script.js';
+import { COMMIT_BATCH_LUA, CLEAR_DIRTY_LUA, READ_ACCOUNT_LUA } from './commit-script.js';
 
 /** What the index stores per number: where it lives, who lists it, and its account-independent entry. */
 export interface IndexedNumber {
@@ -10,6 +10,21 @@ export interface IndexedNumber {
   accounts: string[];
   entry: EntryData;
 }
+
+/** An account's entries read from a complete index, with the doc this daemon last wrote for it. */
+export interface AccountSnapshot {
+  epoch: string;
+  entries: Map<string, EntryData>;
+  /** JSON of the phone_numbers doc as last written by a rebuild in this epoch, if still cached. */
+  cachedDoc?: string;
+}
+
+/**
+ * Lifetime of a cached account doc. Bounds how long a doc changed behind the daemon's back (by
+ * hand, or a database re-created unnoticed) can stay unrepaired when a rebuild finds nothing to
+ * change; `reconcile` and `rebuild` drop the cache of the accounts they rebuild.
+ */
+const DOC_CACHE_TTL_S = 3600;
 
 /** One number's new state: `value` undefined means the number is listed nowhere (removed from the index). */
 export interface IndexChange {
@@ -27,6 +42,7 @@ export class IndexLostError extends Error {
 type ScriptedRedis = Redis & {
   nsyncCommit(epochKey: string, ckptKey: string, dirtyKey: string, epoch: string, batch: string): Promise<string[]>;
   nsyncClearDirty(dirtyKey: string, token: string, ...accounts: string[]): Promise<number>;
+  nsyncReadAccount(epochKey: string, readyKey: string, accountKey: string, numberKeyPrefix: string, docKeyPrefix: string, accountId: string): Promise<Array<string | null> | null>;
 };
 
 /**
@@ -43,6 +59,7 @@ export class NumberIndex {
     if (!('nsyncCommit' in redis)) {
       redis.defineCommand('nsyncCommit', { numberOfKeys: 3, lua: COMMIT_BATCH_LUA });
       redis.defineCommand('nsyncClearDirty', { numberOfKeys: 1, lua: CLEAR_DIRTY_LUA });
+      redis.defineCommand('nsyncReadAccount', { numberOfKeys: 3, lua: READ_ACCOUNT_LUA });
     }
   }
 
@@ -120,50 +137,37 @@ export class NumberIndex {
     await this.redis.multi().hdel(this.keys.checkpoints, db).del(this.keys.db(db)).exec();
   }
 
-  /** The entries one account lists, read in two round trips whatever the size of the index. */
-  async entriesOf(accountId: string): Promise<Map<string, EntryData>> {
-    const numbers = await this.redis.smembers(this.keys.account(accountId));
-    const entries = new Map<string, EntryData>();
-    if (numbers.length === 0) return entries;
-    const values = await this.redis.mget(numbers.map((n) => this.keys.number(n)));
-    numbers.forEach((number, i) => {
-      const raw = values[i];
-      if (!raw) return;
-      const indexed = JSON.parse(raw) as IndexedNumber;
-      // The sets and values are written together, but a defensive check costs nothing.
-      if (indexed.accounts.includes(accountId)) entries.set(number, indexed.entry);
-    });
-    return entries;
-  }
-
   /**
-   * Like entriesOf, but only from a complete index, with the epoch read atomically (MULTI) in
-   * each of the two round trips: if Redis lost its data or a replay is under way before or
-   * between them, the result is undefined instead of a partial list.
+   * The entries one account lists, only from a complete index: one script reads the epoch, the account's
+   * set and every value atomically, so a Redis that lost its data or a replay under way yields
+   * undefined, never a partial list.
    */
-  async readyEntriesOf(accountId: string): Promise<{ epoch: string; entries: Map<string, EntryData> } | undefined> {
-    const [epoch, numbers] = await this.readyMulti(this.redis.multi().smembers(this.keys.account(accountId)));
-    if (epoch === undefined) return undefined;
+  async readyEntriesOf(accountId: string): Promise<AccountSnapshot | undefined> {
+    const k = this.keys;
+    const reply = await this.redis.nsyncReadAccount(k.epoch, k.ready, k.account(accountId), k.number(''), k.docPrefix, accountId);
+    if (!reply) return undefined;
     const entries = new Map<string, EntryData>();
-    if ((numbers as string[]).length === 0) return { epoch, entries };
-    const [again, values] = await this.readyMulti(this.redis.multi().mget((numbers as string[]).map((n) => this.keys.number(n))));
-    if (again !== epoch) return undefined;
-    (numbers as string[]).forEach((number, i) => {
-      const raw = (values as Array<string | null>)[i];
-      if (!raw) return;
+    for (let i = 2; i + 1 < reply.length; i += 2) {
+      const raw = reply[i + 1];
+      if (!raw) continue;
       const indexed = JSON.parse(raw) as IndexedNumber;
-      if (indexed.accounts.includes(accountId)) entries.set(number, indexed.entry);
-    });
-    return { epoch, entries };
+      if (indexed.accounts.includes(accountId)) entries.set(reply[i]!, indexed.entry);
+    }
+    return { epoch: reply[0]!, entries, ...(reply[1] ? { cachedDoc: reply[1] } : {}) };
   }
 
-  /** Runs `multi` with the epoch/ready pair prepended; returns the ready epoch (or undefined) and the result. */
-  private async readyMulti(multi: ReturnType<Redis['multi']>): Promise<[string | undefined, unknown]> {
-    const results = await multi.mget(this.keys.epoch, this.keys.ready).exec();
-    if (!results) throw new Error('Redis transaction aborted');
-    for (const [err] of results) if (err) throw err;
-    const [epoch, ready] = results[1]![1] as Array<string | null>;
-    return [epoch !== null && epoch === ready ? epoch : undefined, results[0]![1]];
+  /** Remembers the doc just written (JSON, with its new rev) so the next rebuild need not read it. */
+  async cacheDoc(epoch: string, accountId: string, json: string): Promise<void> {
+    await this.redis.set(this.keys.doc(epoch, accountId), json, 'EX', DOC_CACHE_TTL_S);
+  }
+
+  /** Makes the next rebuild of these accounts read their docs from CouchDB. */
+  async forgetDocs(accountIds: readonly string[]): Promise<void> {
+    const epoch = await this.epoch();
+    if (epoch === undefined || accountIds.length === 0) return;
+    for (let i = 0; i < accountIds.length; i += 1000) {
+      await this.redis.del(...accountIds.slice(i, i + 1000).map((a) => this.keys.doc(epoch, a)));
+    }
   }
 
   async lookup(number: string): Promise<IndexedNumber | undefined> {

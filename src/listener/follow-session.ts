@@ -223,6 +223,8 @@ export class FollowSession {
   }
 
   private async accountDbCreated(accountId: string): Promise<void> {
+    // A re-created database holds none of the revs the cache remembers.
+    await this.opts.index.forgetDocs([accountId]);
     if (await this.opts.index.removeMissingAccount(accountId)) {
       this.opts.logger.info({ account: accountId }, 'account database appeared; rebuilding');
       await this.opts.queue.request([accountId]);

@@ -5,6 +5,8 @@ import type { NumberIndex } from '../index/number-index.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 
+const MAX_CACHED_DOC_CHARS = 512 * 1024;
+
 export type RebuildOutcome = 'written' | 'unchanged' | 'skipped_missing_db';
 
 export class InvalidAccountError extends Error {
@@ -54,12 +56,16 @@ export class AccountRebuilder {
       const snapshot = await index.readyEntriesOf(accountId);
       if (!snapshot) throw new IndexNotReadyError();
       const { entries } = snapshot;
-      let existing: Record<string, unknown> | undefined;
-      try {
-        existing = await couch.getDoc(db, PHONE_NUMBERS_DOC_ID, signal);
-      } catch (err) {
-        if (err instanceof CouchError && err.kind === 'db_not_found') return this.skipMissing(accountId, log);
-        throw err;
+      // The doc as this daemon last wrote it saves a read per rebuild. If anyone wrote it since,
+      // its rev is stale: the write gets a 409 and the next attempt reads CouchDB.
+      let existing = attempt === 1 ? parseCachedDoc(snapshot.cachedDoc) : undefined;
+      if (!existing) {
+        try {
+          existing = await couch.getDoc(db, PHONE_NUMBERS_DOC_ID, signal);
+        } catch (err) {
+          if (err instanceof CouchError && err.kind === 'db_not_found') return this.skipMissing(accountId, log);
+          throw err;
+        }
       }
       const now = gregorianSeconds((this.opts.now ?? Date.now)());
       const { doc, changed } = buildAccountDoc({ accountId, existing, entries, now });
@@ -69,7 +75,11 @@ export class AccountRebuilder {
       // An index reset since the read voids it; the replay's reconcile rebuilds this account.
       if ((await index.readyEpoch()) !== snapshot.epoch) throw new IndexNotReadyError();
       try {
-        await couch.putDoc(db, doc as Record<string, unknown> & { _id: string }, signal);
+        const { rev } = await couch.putDoc(db, doc as Record<string, unknown> & { _id: string }, signal);
+        const json = JSON.stringify({ ...doc, _rev: rev });
+        // Huge accounts are rare and their rebuild is dominated by the write anyway.
+        if (json.length <= MAX_CACHED_DOC_CHARS) await index.cacheDoc(snapshot.epoch, accountId, json);
+        else await index.forgetDocs([accountId]);
         log.debug({ numbers: entries.size }, 'account doc written');
         return 'written';
       } catch (err) {
@@ -82,8 +92,19 @@ export class AccountRebuilder {
   }
 
   private async skipMissing(accountId: string, log: Logger): Promise<RebuildOutcome> {
+    await this.opts.index.forgetDocs([accountId]);
     await this.opts.index.addMissingAccount(accountId);
     log.warn('account database does not exist; skipped until it is created');
     return 'skipped_missing_db';
+  }
+}
+
+function parseCachedDoc(json: string | undefined): Record<string, unknown> | undefined {
+  if (json === undefined) return undefined;
+  try {
+    const doc: unknown = JSON.parse(json);
+    return doc !== null && typeof doc === 'object' && !Array.isArray(doc) ? (doc as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -15,6 +15,8 @@ export function addRebuildCommand(program: Command): void {
     const invalid = invalidAccountIds(accountIds);
     if (invalid.length > 0) command.error(invalidIdsMessage(invalid), { exitCode: 2, code: 'numbers-sync.invalidAccountId' });
     await runWithContext(flags, async (ctx) => {
+      // An explicit rebuild reads each doc from CouchDB, repairing any edit made behind our back.
+      await ctx.index.forgetDocs(accountIds);
       const jobs = await ctx.queue.request(accountIds);
       if (!flags.wait) {
         for (const [accountId, jobId] of jobs) ctx.out(`${accountId}  rebuild requested (job ${jobId ?? '?'})\n`);

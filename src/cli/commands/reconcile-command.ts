@@ -30,7 +30,9 @@ export function addReconcileCommand(program: Command): void {
       const enqueue = createProgress('reconcile: requesting rebuilds');
       const jobs = new Map<string, string | undefined>();
       for (let i = 0; i < accounts.length; i += CHUNK) {
-        for (const [account, job] of await ctx.queue.request(accounts.slice(i, i + CHUNK))) jobs.set(account, job);
+        const chunk = accounts.slice(i, i + CHUNK);
+        await ctx.index.forgetDocs(chunk);
+        for (const [account, job] of await ctx.queue.request(chunk)) jobs.set(account, job);
         enqueue.update(Math.min(i + CHUNK, accounts.length), accounts.length);
       }
       enqueue.stop();

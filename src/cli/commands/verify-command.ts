@@ -23,7 +23,11 @@ export function addVerifyCommand(program: Command): void {
       const result = await auditAccounts(ctx.couch, { accountIds: flags.account, onProgress: progress?.update });
       progress?.stop();
       const drifted = result.findings.map((f) => f.accountId);
-      if (flags.fix && drifted.length > 0) await ctx.queue.request(drifted);
+      if (flags.fix && drifted.length > 0) {
+        // The drift is in CouchDB, not in what the daemon last wrote: make the rebuilds read it.
+        await ctx.index.forgetDocs(drifted);
+        await ctx.queue.request(drifted);
+      }
       const report = verifyReport(result, flags.fix ? drifted : undefined);
       ctx.out(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderVerify(report));
       return report.clean ? 0 : 1;

@@ -4,7 +4,7 @@ import { ConfigError, configSecrets, loadConfig } from '../../../src/config/conf
 describe('loadConfig', () => {
   it('applies defaults with an empty environment', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ couchUrl: undefined, redisUrl: undefined, prefix: 'nsync', concurrency: 16, httpHost: '127.0.0.1', httpPort: 9464, logLevel: 'info' });
+    expect(config).toMatchObject({ couchUrl: undefined, redisUrl: undefined, prefix: 'nsync', concurrency: 64, httpHost: '127.0.0.1', httpPort: 9464, logLevel: 'info' });
   });
 
   it('reads env vars, and flags override them', () => {
