@@ -101,3 +101,40 @@ export function lagMs(e: Expectation): number | undefined {
   if (e.seenAt === undefined || e.writtenAt === undefined) return undefined;
   return Math.max(0, e.seenAt - e.writtenAt);
 }
+
+export interface LagBreakdown {
+  /** Updates matched to the rebuild job that published them (the jobs BullMQ still keeps). */
+  matched: number;
+  /** Medians, ms: write -> job created (listener), created -> started (coalescing + queue), started -> finished (rebuild), finished -> seen (observer). */
+  listenerMs: number;
+  queueMs: number;
+  rebuildMs: number;
+  observerMs: number;
+}
+
+/**
+ * Splits the lag of each seen update at the first rebuild job of its account created after the
+ * write and finished before it was seen. `performance.now()` values are turned into epoch ms.
+ */
+export function lagBreakdown(settled: readonly Expectation[], jobs: ReadonlyArray<{ accountId: string; createdAt: number; startedAt: number; finishedAt: number }>, accountOf: (number: string) => string | undefined, median: (values: number[]) => number): LagBreakdown {
+  const byAccount = new Map<string, typeof jobs[number][]>();
+  for (const job of [...jobs].sort((a, b) => a.createdAt - b.createdAt)) {
+    const list = byAccount.get(job.accountId) ?? [];
+    list.push(job);
+    byAccount.set(job.accountId, list);
+  }
+  const parts = { listener: [] as number[], queue: [] as number[], rebuild: [] as number[], observer: [] as number[] };
+  for (const e of settled) {
+    if (e.writtenAt === undefined || e.seenAt === undefined) continue;
+    const written = performance.timeOrigin + e.writtenAt;
+    const seen = performance.timeOrigin + e.seenAt;
+    const account = accountOf(e.number);
+    const job = account ? byAccount.get(account)?.find((j) => j.createdAt >= written && j.finishedAt <= seen) : undefined;
+    if (!job) continue;
+    parts.listener.push(job.createdAt - written);
+    parts.queue.push(job.startedAt - job.createdAt);
+    parts.rebuild.push(job.finishedAt - job.startedAt);
+    parts.observer.push(seen - job.finishedAt);
+  }
+  return { matched: parts.listener.length, listenerMs: median(parts.listener), queueMs: median(parts.queue), rebuildMs: median(parts.rebuild), observerMs: median(parts.observer) };
+}

@@ -31,6 +31,14 @@ export class QueueProbe {
     return { jobs: jobs.length, waitMs: quantiles(wait), runMs: quantiles(run) };
   }
 
+  /** The last finished rebuild jobs with BullMQ's timestamps (epoch ms). */
+  async recentJobs(): Promise<Array<{ accountId: string; createdAt: number; startedAt: number; finishedAt: number }>> {
+    const jobs = await this.queue.getJobs(['completed'], 0, 999);
+    return jobs
+      .filter((j) => j.processedOn && j.finishedOn)
+      .map((j) => ({ accountId: (j.data as { accountId: string }).accountId, createdAt: j.timestamp, startedAt: j.processedOn!, finishedAt: j.finishedOn! }));
+  }
+
   async failed(): Promise<number> {
     return (await this.queue.getJobCounts('failed')).failed ?? 0;
   }
