@@ -22,8 +22,10 @@ export interface DbUpdatesWatcherOptions {
  * CouchDB; the caller's periodic rescan covers what this misses.
  */
 export class DbUpdatesWatcher {
-  /** Time of the last completed poll, for readiness. */
+  /** Time of the last completed poll (or of the start of the feed), for readiness and the watchdog. */
   lastPollAt = 0;
+  /** Position after the last completed poll: a restarted feed resumes from it, missing nothing. */
+  lastSeq: unknown;
 
   constructor(private readonly opts: DbUpdatesWatcherOptions) {}
 
@@ -36,6 +38,9 @@ export class DbUpdatesWatcher {
   async run(since: unknown, signal: AbortSignal): Promise<void> {
     const { couch, logger, metrics, feedTimeoutMs } = this.opts;
     let attempt = 0;
+    // A longpoll on a quiet server legitimately takes the whole feed timeout.
+    this.lastPollAt = Date.now();
+    this.lastSeq = since;
     while (!signal.aborted) {
       try {
         const page = await couch.dbUpdates({ since, timeoutMs: feedTimeoutMs, signal });
@@ -43,6 +48,7 @@ export class DbUpdatesWatcher {
         attempt = 0;
         for (const update of page.results) this.opts.onUpdate(update);
         since = page.last_seq;
+        this.lastSeq = since;
       } catch (err) {
         if (signal.aborted) return;
         const e = err instanceof CouchError ? err : new CouchError('transient', undefined, String(err));

@@ -182,10 +182,7 @@ export class FollowSession {
       this.opts.logger.warn('_db_updates feed stalled; restarting it');
       this.opts.metrics.feedErrors.inc({ kind: 'stalled' });
       this.watcherController.abort();
-      this.watcher.position(this.signal).then(
-        (pos) => this.runWatcher(pos),
-        (err: unknown) => this.endOnError(err),
-      );
+      this.runWatcher(this.watcher.lastSeq);
     }, Math.min(limit, 10_000));
     timer.unref();
     this.timers.push(timer);

@@ -49,3 +49,33 @@ describe('stalled connections to CouchDB', () => {
     expect(errors.values.some((v) => v.labels.kind === 'timeout' && v.value > 0)).toBe(true);
   });
 });
+
+describe('a quiet _db_updates feed', () => {
+  let couch: CouchHandle;
+  let daemon: Daemon;
+  let fx: CouchFixture;
+
+  beforeAll(async () => {
+    couch = await privateCouch();
+    fx = new CouchFixture(couch.url);
+    await fx.createAccountDb(A);
+    await fx.createDb('numbers/+1415');
+  });
+
+  afterAll(async () => {
+    await daemon?.stop();
+    await couch?.stop();
+  });
+
+  it('is not mistaken for a stalled one while a longpoll waits out its timeout', async () => {
+    // A longpoll longer than the watchdog's 10 s check: the first check comes before any poll completes.
+    // Nothing is written from the start, so not one poll completes before that check.
+    daemon = startTestDaemon(testSettings(couch.url, redisUrl(), uniquePrefix('quiet'), { feedTimeoutMs: 12_000, rescanIntervalMs: 60_000 }));
+    await sleep(11_000);
+    const errors = await daemon.metrics.feedErrors.get();
+    expect(errors.values.filter((v) => v.labels.kind === 'stalled' && v.value > 0)).toEqual([]);
+    // Still following: a write shows up long before the next rescan.
+    await fx.putNumber({ _id: '+14155550201', pvt_state: 'in_service', pvt_assigned_to: A });
+    await waitFor(async () => (await fx.listed(A)).length === 1, { what: 'number listed via _db_updates', timeoutMs: 5000 });
+  }, 40_000);
+});
