@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded/launcher.js';
+import { DiskCouch } from '../harness/disk-couch.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { LogCapture } from '../harness/log-capture.js';
 import { CouchFixture } from '../harness/numbers.js';
@@ -18,21 +15,18 @@ interface DbState {
 }
 
 describe(`bad input corpus (${BAD_NUMBER_DOCS.length} cases)`, () => {
-  let dir: string;
-  let couch: EmbeddedCouch;
+  let couch: DiskCouch;
   let daemon: Daemon | undefined;
   let fx: CouchFixture;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'nsync-bad-input-'));
-    couch = await startEmbeddedCouch({ dataDir: join(dir, 'couch') });
+    couch = await DiskCouch.start('bad-input');
     fx = new CouchFixture(couch.url);
   });
 
   afterAll(async () => {
     await daemon?.stop();
-    await couch?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await couch?.close();
   });
 
   async function snapshot(): Promise<Map<string, DbState>> {

@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded/launcher.js';
+import { DiskCouch } from '../harness/disk-couch.js';
 import { CouchError } from '../../src/couch/couch-error.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { CouchFixture } from '../harness/numbers.js';
@@ -59,19 +56,16 @@ function localityOf(accountId: string, number: string): Record<string, unknown> 
 }
 
 describe('a concurrent writer on the account docs', () => {
-  let dir: string;
-  let couch: EmbeddedCouch;
+  let couch: DiskCouch;
   let daemon: Daemon | undefined;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'nsync-concurrent-'));
-    couch = await startEmbeddedCouch({ dataDir: join(dir, 'couch') });
+    couch = await DiskCouch.start('concurrent');
   });
 
   afterAll(async () => {
     await daemon?.stop();
-    await couch?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await couch?.close();
   });
 
   it('the daemon converges through 409s, keeps locality and foreign pvt_ keys, never loses its own entries', async () => {

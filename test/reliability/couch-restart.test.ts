@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded/launcher.js';
+import { DiskCouch } from '../harness/disk-couch.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { LogCapture, type LogRecord } from '../harness/log-capture.js';
 import { CouchFixture } from '../harness/numbers.js';
@@ -14,19 +11,16 @@ import { waitForConvergence } from './converged.js';
 const SOAK = process.env.SOAK === '1';
 
 describe('CouchDB restart mid-stream (on-disk data, same port)', () => {
-  let dir: string;
-  let couch: EmbeddedCouch;
+  let couch: DiskCouch;
   let daemon: Daemon | undefined;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'nsync-couch-restart-'));
-    couch = await startEmbeddedCouch({ dataDir: join(dir, 'couch') });
+    couch = await DiskCouch.start('couch-restart');
   });
 
   afterAll(async () => {
     await daemon?.stop();
-    await couch?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await couch?.close();
   });
 
   it('followers retry with backoff, resume from their checkpoints, and converge', async () => {
@@ -45,14 +39,14 @@ describe('CouchDB restart mid-stream (on-disk data, same port)', () => {
     await log.waitForLog((r) => r.msg === 'changes page applied', 'the backlog being read', { from });
     const seqs = await Promise.all(load.dbs.map((db) => fx.couch.request<{ update_seq: number }>({ db, path: '' })));
     const port = couch.port;
-    await couch.stop();
+    await couch.stopServer();
     // Really mid-stream: some database was not read to its end when the server went away.
     const checkpoints = await daemon.index.checkpoints();
     expect(load.dbs.some((db, i) => Number(checkpoints.get(db) ?? 0) < seqs[i]!.update_seq)).toBe(true);
     const down = log.mark();
     // Down until several retries of some database were logged, so the backoff can be seen.
     await log.waitForLog(() => maxRetries(log.records(down)) >= 3, 'repeated drain retries', { from: down });
-    couch = await startEmbeddedCouch({ port, dataDir: join(dir, 'couch') });
+    await couch.startServer(port);
     const up = log.mark();
     await load.step(SOAK ? 2000 : 300);
     await waitForConvergence(fx, load, redisUrl(), prefix, { timeoutMs: 60_000 });

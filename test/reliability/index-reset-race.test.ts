@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded/launcher.js';
+import { DiskCouch } from '../harness/disk-couch.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded-redis.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { CouchFixture } from '../harness/numbers.js';
@@ -22,15 +19,13 @@ const added = '+14156669999';
  * wipe the account's numbers until the reconcile. It must wait for the replay instead.
  */
 describe('a rebuild caught by an index reset', () => {
-  let dir: string;
-  let couch: EmbeddedCouch;
+  let couch: DiskCouch;
   let redis: EmbeddedRedis;
   let daemon: Daemon | undefined;
   let fx: CouchFixture;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'nsync-reset-race-'));
-    couch = await startEmbeddedCouch({ dataDir: join(dir, 'couch') });
+    couch = await DiskCouch.start('reset-race');
     redis = await startEmbeddedRedis();
     fx = new CouchFixture(couch.url);
     await fx.createAccountDb(A);
@@ -40,8 +35,7 @@ describe('a rebuild caught by an index reset', () => {
   afterAll(async () => {
     await daemon?.stop();
     await redis?.stop();
-    await couch?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await couch?.close();
   });
 
   it('never writes an account doc from a lost or partial index', async () => {

@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded/launcher.js';
+import { DiskCouch } from '../harness/disk-couch.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded-redis.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { LogCapture } from '../harness/log-capture.js';
@@ -18,24 +15,21 @@ const SOAK = process.env.SOAK === '1';
 const LEASE_TTL_MS = 1000;
 
 describe('Redis restart with AOF', () => {
-  let dir: string;
-  let couch: EmbeddedCouch;
+  let couch: DiskCouch;
   let redis: EmbeddedRedis;
   let daemon: Daemon | undefined;
   let fx: CouchFixture;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'nsync-redis-aof-'));
-    couch = await startEmbeddedCouch({ dataDir: join(dir, 'couch') });
-    redis = await startEmbeddedRedis({ dataDir: join(dir, 'redis'), appendOnly: true });
+    couch = await DiskCouch.start('redis-aof');
+    redis = await startEmbeddedRedis({ dataDir: couch.path('redis'), appendOnly: true });
     fx = new CouchFixture(couch.url);
   });
 
   afterAll(async () => {
     await daemon?.stop();
     await redis?.stop();
-    await couch?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await couch?.close();
   });
 
   it('resumes from the persisted checkpoints (no replay from 0) and converges', async () => {
@@ -59,7 +53,7 @@ describe('Redis restart with AOF', () => {
     await load.step(SOAK ? 1000 : 200, touched);
     // Away longer than the lease: the session ends and a new one must find the index.
     await sleep(2 * LEASE_TTL_MS);
-    redis = await startEmbeddedRedis({ port, dataDir: join(dir, 'redis'), appendOnly: true });
+    redis = await startEmbeddedRedis({ port, dataDir: couch.path('redis'), appendOnly: true });
 
     await log.waitForLog((r) => r.msg === 'follow session ended; starting a new one', 'the session to end', { from: mark });
     const resumed = await log.waitForLog((r) => r.msg === 'index found; resuming from checkpoints', 'a resume', { from: mark });

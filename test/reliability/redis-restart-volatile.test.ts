@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded/launcher.js';
+import { DiskCouch } from '../harness/disk-couch.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded-redis.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { LogCapture } from '../harness/log-capture.js';
@@ -16,15 +13,13 @@ import { droppedStableEntries, stableSnapshot } from './account-revisions.js';
 const SOAK = process.env.SOAK === '1';
 
 describe('Redis restart without persistence: index, checkpoints and queue lost', () => {
-  let dir: string;
-  let couch: EmbeddedCouch;
+  let couch: DiskCouch;
   let redis: EmbeddedRedis;
   let daemon: Daemon | undefined;
   let fx: CouchFixture;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'nsync-redis-volatile-'));
-    couch = await startEmbeddedCouch({ dataDir: join(dir, 'couch') });
+    couch = await DiskCouch.start('redis-volatile');
     redis = await startEmbeddedRedis();
     fx = new CouchFixture(couch.url);
   });
@@ -32,8 +27,7 @@ describe('Redis restart without persistence: index, checkpoints and queue lost',
   afterAll(async () => {
     await daemon?.stop();
     await redis?.stop();
-    await couch?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await couch?.close();
   });
 
   it('notices the lost index, replays from since=0 with rebuilds held, reconciles every account, converges', async () => {

@@ -1,0 +1,57 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded/launcher.js';
+
+/**
+ * An embedded CouchDB-compatible server keeping its data on disk in a temporary directory of
+ * its own, so it can be stopped and started again on the same port with the same data.
+ * The directory also holds whatever else a fault test keeps on disk (`path`).
+ */
+export class DiskCouch {
+  private constructor(
+    readonly dir: string,
+    private current: EmbeddedCouch | undefined,
+  ) {}
+
+  static async start(label: string): Promise<DiskCouch> {
+    const dir = await mkdtemp(join(tmpdir(), `nsync-${label}-`));
+    return new DiskCouch(dir, await startEmbeddedCouch({ dataDir: join(dir, 'couch') }));
+  }
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  get port(): number {
+    return this.server.port;
+  }
+
+  /** A path inside the test's directory (e.g. a Redis data directory). */
+  path(name: string): string {
+    return join(this.dir, name);
+  }
+
+  /** Stops the server; `startServer(port)` brings it back with the same data. */
+  async stopServer(): Promise<void> {
+    const server = this.server;
+    this.current = undefined;
+    await server.stop();
+  }
+
+  async startServer(port: number): Promise<void> {
+    this.current = await startEmbeddedCouch({ port, dataDir: this.path('couch') });
+  }
+
+  /** Stops the server and deletes the directory. */
+  async close(): Promise<void> {
+    await this.current?.stop();
+    this.current = undefined;
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  private get server(): EmbeddedCouch {
+    if (!this.current) throw new Error('the embedded CouchDB server is stopped');
+    return this.current;
+  }
+}
