@@ -2,14 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DiskCouch } from '../harness/disk-couch.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded-redis.js';
-import { startTestDaemon, testSettings } from '../harness/daemon.js';
-import { LogCapture } from '../harness/log-capture.js';
 import { CouchFixture } from '../harness/numbers.js';
-import { uniquePrefix } from '../harness/servers.js';
 import type { Daemon } from '../../src/daemon.js';
-import { NumberLoad } from './number-load.js';
 import { waitForConvergence } from './converged.js';
-import { droppedStableEntries, stableSnapshot } from './account-revisions.js';
+import { droppedStableEntries } from './account-revisions.js';
+import { runUntilMidBurst } from './mid-burst.js';
 
 const SOAK = process.env.SOAK === '1';
 const LEASE_TTL_MS = 1000;
@@ -33,18 +30,9 @@ describe('Redis restart with AOF', () => {
   });
 
   it('resumes from the persisted checkpoints (no replay from 0) and converges', async () => {
-    const load = new NumberLoad({ couchUrl: couch.url, seed: 4404, prefixes: ['+1415', '+1212', '+4420'], numbersPerDb: SOAK ? 500 : 80, accounts: 15 });
-    await load.setup();
-    const log = new LogCapture();
-    const prefix = uniquePrefix('aof');
-    daemon = startTestDaemon(testSettings(couch.url, redis.url, prefix, { batchSize: 50, leaseTtlMs: LEASE_TTL_MS }), { logger: log.logger });
-    await load.step(SOAK ? 5000 : 800);
-    await waitForConvergence(fx, load, redis.url, prefix);
-    const touched = load.numbers.filter((_, i) => i % 2 === 0);
-    const stable = await stableSnapshot(fx, load.accounts, new Set(load.numbers.filter((_, i) => i % 2 === 1)));
-
-    const burst = load.step(SOAK ? 2000 : 300, touched);
-    await log.waitForLog((r) => r.msg === 'changes page applied', 'the burst being applied', { from: log.mark() });
+    const m = await runUntilMidBurst({ couchUrl: couch.url, redisUrl: redis.url, seed: 4404, label: 'aof', leaseTtlMs: LEASE_TTL_MS });
+    const { load, log, prefix, touched, stable, burst } = m;
+    daemon = m.daemon;
     // SIGKILL: what Redis acknowledged is already written to the AOF (fsync only matters to a power loss).
     const port = redis.port;
     await redis.kill();

@@ -1,14 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiskCouch } from '../harness/disk-couch.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded-redis.js';
-import { startTestDaemon, testSettings } from '../harness/daemon.js';
-import { LogCapture } from '../harness/log-capture.js';
 import { CouchFixture } from '../harness/numbers.js';
-import { uniquePrefix } from '../harness/servers.js';
 import type { Daemon } from '../../src/daemon.js';
-import { NumberLoad } from './number-load.js';
 import { waitForConvergence } from './converged.js';
-import { droppedStableEntries, stableSnapshot } from './account-revisions.js';
+import { droppedStableEntries } from './account-revisions.js';
+import { runUntilMidBurst } from './mid-burst.js';
 
 const SOAK = process.env.SOAK === '1';
 
@@ -31,20 +28,10 @@ describe('Redis restart without persistence: index, checkpoints and queue lost',
   });
 
   it('notices the lost index, replays from since=0 with rebuilds held, reconciles every account, converges', async () => {
-    const load = new NumberLoad({ couchUrl: couch.url, seed: 3303, prefixes: ['+1415', '+1212', '+4420'], numbersPerDb: SOAK ? 500 : 80, accounts: 15 });
-    await load.setup();
-    const log = new LogCapture();
-    const prefix = uniquePrefix('volatile');
-    daemon = startTestDaemon(testSettings(couch.url, redis.url, prefix, { batchSize: 50, leaseTtlMs: 1000 }), { logger: log.logger });
-    await load.step(SOAK ? 5000 : 800);
-    await waitForConvergence(fx, load, redis.url, prefix);
-    // Half the numbers never change from here on: no published revision may lose them.
-    const touched = load.numbers.filter((_, i) => i % 2 === 0);
-    const stable = await stableSnapshot(fx, load.accounts, new Set(load.numbers.filter((_, i) => i % 2 === 1)));
-
     // Fault while a burst is being processed: the new changes are read, rebuilds are in flight.
-    const burst = load.step(SOAK ? 2000 : 300, touched);
-    await log.waitForLog((r) => r.msg === 'changes page applied', 'the burst being applied', { from: log.mark() });
+    const m = await runUntilMidBurst({ couchUrl: couch.url, redisUrl: redis.url, seed: 3303, label: 'volatile', leaseTtlMs: 1000 });
+    const { load, log, prefix, touched, stable, burst } = m;
+    daemon = m.daemon;
     const port = redis.port;
     await redis.kill();
     const mark = log.mark();
