@@ -22,7 +22,7 @@ export interface AccountSnapshot {
 /**
  * Lifetime of a cached account doc. Bounds how long a doc changed behind the daemon's back (by
  * hand, or a database re-created unnoticed) can stay unrepaired when a rebuild finds nothing to
- * change; `reconcile` and `rebuild` drop the cache of the accounts they rebuild.
+ * change; `rebuild`, `reconcile` and `verify --fix` drop the cache of the accounts they rebuild.
  */
 const DOC_CACHE_TTL_S = 3600;
 
