@@ -9,6 +9,15 @@ import type { Daemon } from '../../src/daemon.js';
 
 const A = 'feedfeedfeedfeedfeedfeedfeedfeed';
 
+/** A server of the describe's own (its feed must see no other test's writes) with A and one numbers database. */
+async function serverWithAccount(): Promise<{ couch: CouchHandle; fx: CouchFixture }> {
+  const couch = await privateCouch();
+  const fx = new CouchFixture(couch.url);
+  await fx.createAccountDb(A);
+  await fx.createDb('numbers/+1415');
+  return { couch, fx };
+}
+
 describe('stalled connections to CouchDB', () => {
   let couch: CouchHandle;
   let proxy: TcpProxy;
@@ -16,10 +25,7 @@ describe('stalled connections to CouchDB', () => {
   let fx: CouchFixture;
 
   beforeAll(async () => {
-    couch = await privateCouch();
-    fx = new CouchFixture(couch.url);
-    await fx.createAccountDb(A);
-    await fx.createDb('numbers/+1415');
+    ({ couch, fx } = await serverWithAccount());
     const target = new URL(couch.url);
     proxy = new TcpProxy({ host: target.hostname, port: Number(target.port) });
     const proxyUrl = await proxy.start();
@@ -56,10 +62,7 @@ describe('a quiet _db_updates feed', () => {
   let fx: CouchFixture;
 
   beforeAll(async () => {
-    couch = await privateCouch();
-    fx = new CouchFixture(couch.url);
-    await fx.createAccountDb(A);
-    await fx.createDb('numbers/+1415');
+    ({ couch, fx } = await serverWithAccount());
   });
 
   afterAll(async () => {
