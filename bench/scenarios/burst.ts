@@ -10,10 +10,7 @@ import { QueueProbe } from '../lib/queue-probe.js';
 import { waitInitialSync } from '../lib/sync-wait.js';
 import { verifyAccounts } from '../lib/verify.js';
 import type { Scenario } from '../lib/context.js';
-
-function generation(doc: Record<string, unknown> | undefined): number {
-  return Number(String(doc?._rev ?? '0-').split('-')[0]);
-}
+import { revGeneration } from '../../test/harness/numbers.js';
 
 export const burst: Scenario = async (ctx) => {
   const o = ctx.options;
@@ -28,7 +25,7 @@ export const burst: Scenario = async (ctx) => {
     daemon = new DaemonProcess({ role: 'run', couchUrl: world.couchUrl, redisUrl: world.redisUrl, prefix: world.prefix, concurrency: o.concurrency });
     await waitInitialSync(daemon, probe, 5 * 60_000);
     const readDoc = () => world.couch.getDoc(accountDbName(account), PHONE_NUMBERS_DOC_ID);
-    const before = generation(await readDoc());
+    const before = revGeneration((await readDoc())?._rev);
 
     const rounds = Math.ceil(o.burstUpdates / o.burstNumbers);
     const docs = new Map<string, NumberDoc[]>([...dataset.docsByDb].map(([db, list]) => [db, list.map((d) => ({ ...d, _rev: revs.get(d._id) }))]));
@@ -61,7 +58,7 @@ export const burst: Scenario = async (ctx) => {
     }
     const settledMs = performance.now() - start;
     await sleep(500); // a late rebuild would show up as one more generation
-    const writes = generation(await readDoc()) - before;
+    const writes = revGeneration((await readDoc())?._rev) - before;
     const verdict = await verifyAccounts(world.couch, [account], o.clientConcurrency);
     return {
       scenario: 'burst',

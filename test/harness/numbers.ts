@@ -4,6 +4,11 @@ import { accountDbName, numberDbName, PHONE_NUMBERS_DOC_ID } from '../../src/spe
 import { readTruth } from '../../src/audit/read-truth.js';
 import { compareAccount, type AccountDrift } from '../../src/audit/compare-account.js';
 
+/** The generation of a CouchDB revision ('3-abc' -> 3); 0 for no revision. */
+export function revGeneration(rev: unknown): number {
+  return Number(String(rev ?? '0-').split('-')[0]);
+}
+
 /** Test-side writer of number docs and reader of account docs, through real HTTP. */
 export class CouchFixture {
   readonly couch: CouchClient;

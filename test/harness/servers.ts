@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { startEmbeddedCouch } from '../../src/couch/embedded/launcher.js';
+import { CouchFixture } from './numbers.js';
 
 export interface CouchHandle {
   url: string;
@@ -15,6 +16,15 @@ export interface CouchHandle {
 export async function privateCouch(opts: { dataDir?: string } = {}): Promise<CouchHandle> {
   if (inject('externalCouch')) return { url: inject('couchUrl'), stop: async () => undefined };
   return startEmbeddedCouch({ dataDir: opts.dataDir });
+}
+
+/** privateCouch() with these account and numbers databases created, and a fixture on it. */
+export async function privateCouchWith(dbs: { accounts?: readonly string[]; numbersDbs?: readonly string[] }): Promise<{ couch: CouchHandle; fx: CouchFixture }> {
+  const couch = await privateCouch();
+  const fx = new CouchFixture(couch.url);
+  for (const account of dbs.accounts ?? []) await fx.createAccountDb(account);
+  for (const db of dbs.numbersDbs ?? []) await fx.createDb(db);
+  return { couch, fx };
 }
 
 export function sharedCouchUrl(): string {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { privateCouch, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
+import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { CouchFixture } from '../harness/numbers.js';
 import { runCli } from '../harness/cli.js';
@@ -24,10 +24,7 @@ describe('numbers-sync rebuild / reconcile / verify / status', () => {
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    couch = await privateCouch();
-    fx = new CouchFixture(couch.url);
-    for (const account of [A, B]) await fx.createAccountDb(account);
-    await fx.createDb('numbers/+1415');
+    ({ couch, fx } = await privateCouchWith({ accounts: [A, B], numbersDbs: ['numbers/+1415'] }));
     const prefix = uniquePrefix('cli');
     env = { COUCHDB_URL: couch.url, REDIS_URL: redisUrl(), NUMBERS_SYNC_PREFIX: prefix };
     daemon = startTestDaemon(testSettings(couch.url, redisUrl(), prefix));

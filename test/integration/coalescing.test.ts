@@ -1,17 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { privateCouch, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
+import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
-import { CouchFixture } from '../harness/numbers.js';
+import { CouchFixture, revGeneration } from '../harness/numbers.js';
 import { waitFor } from '../harness/wait.js';
 import type { Daemon } from '../../src/daemon.js';
 
 const A = 'abcabcabcabcabcabcabcabcabcabc01';
 const numbers = Array.from({ length: 50 }, (_, i) => `+1415777${String(1000 + i)}`);
-
-function revGeneration(doc: Record<string, unknown> | undefined): number {
-  return Number(String(doc?._rev ?? '0-').split('-')[0]);
-}
 
 describe('coalescing and concurrent rebuilds', () => {
   let couch: CouchHandle;
@@ -19,10 +15,7 @@ describe('coalescing and concurrent rebuilds', () => {
   let daemon: Daemon | undefined;
 
   beforeEach(async () => {
-    couch = await privateCouch();
-    fx = new CouchFixture(couch.url);
-    await fx.createAccountDb(A);
-    await fx.createDb('numbers/+1415');
+    ({ couch, fx } = await privateCouchWith({ accounts: [A], numbersDbs: ['numbers/+1415'] }));
   });
 
   afterEach(async () => {
@@ -45,7 +38,7 @@ describe('coalescing and concurrent rebuilds', () => {
     const doc = await fx.accountDoc(A);
     expect(Object.keys(doc ?? {}).filter((k) => k.startsWith('+'))).toHaveLength(numbers.length);
     // Each write of the doc bumps its revision generation by one.
-    const generation = revGeneration(doc);
+    const generation = revGeneration(doc?._rev);
     expect(generation).toBeGreaterThan(0);
     expect(generation).toBeLessThan(100);
   });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncomingMessage } from 'node:http';
-import { privateCouch, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
+import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { CouchFixture } from '../harness/numbers.js';
 import { HttpProxy } from '../harness/http-proxy.js';
@@ -23,10 +23,7 @@ describe('account doc cache', () => {
   const docPath = `/${encodeURIComponent(accountDbName(A))}/${PHONE_NUMBERS_DOC_ID}`;
 
   beforeAll(async () => {
-    couch = await privateCouch();
-    fx = new CouchFixture(couch.url);
-    await fx.createAccountDb(A);
-    await fx.createDb('numbers/+1415');
+    ({ couch, fx } = await privateCouchWith({ accounts: [A], numbersDbs: ['numbers/+1415'] }));
     proxy = new HttpProxy(new URL(couch.url));
     proxy.intercept = (req: IncomingMessage) => {
       if (req.method === 'GET' && req.url?.split('?')[0] === docPath) docReads.push(req.url);

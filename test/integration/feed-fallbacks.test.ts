@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { privateCouch, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
+import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { CouchFixture } from '../harness/numbers.js';
 import { HttpProxy } from '../harness/http-proxy.js';
@@ -15,9 +15,7 @@ describe('feed fallbacks and fatal errors', () => {
   let daemon: Daemon | undefined;
 
   beforeEach(async () => {
-    couch = await privateCouch();
-    fx = new CouchFixture(couch.url);
-    await fx.createAccountDb(A);
+    ({ couch, fx } = await privateCouchWith({ accounts: [A] }));
     proxy = new HttpProxy(new URL(couch.url));
   });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { privateCouch, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
+import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import { ChildDaemon } from '../harness/child-daemon.js';
 import { CouchFixture } from '../harness/numbers.js';
 import { waitFor } from '../harness/wait.js';
@@ -12,10 +12,7 @@ describe('one listener at a time', () => {
   const children: ChildDaemon[] = [];
 
   beforeAll(async () => {
-    couch = await privateCouch();
-    fx = new CouchFixture(couch.url);
-    await fx.createAccountDb(A);
-    await fx.createDb('numbers/+1415');
+    ({ couch, fx } = await privateCouchWith({ accounts: [A], numbersDbs: ['numbers/+1415'] }));
   });
 
   afterAll(async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { privateCouch, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
+import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import { ChildDaemon } from '../harness/child-daemon.js';
 import { CouchFixture } from '../harness/numbers.js';
 import { parsePrometheus, sampleValue, type Sample } from '../harness/prometheus.js';
@@ -42,10 +42,7 @@ describe('ops endpoint of a numbers-sync process', () => {
   const redises: EmbeddedRedis[] = [];
 
   beforeAll(async () => {
-    couch = await privateCouch();
-    fx = new CouchFixture(couch.url);
-    for (const account of [A, B]) await fx.createAccountDb(account);
-    await fx.createDb('numbers/+1415');
+    ({ couch, fx } = await privateCouchWith({ accounts: [A, B], numbersDbs: ['numbers/+1415'] }));
   });
 
   afterAll(async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { privateCouch, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
+import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import { ChildDaemon } from '../harness/child-daemon.js';
 import { CouchFixture } from '../harness/numbers.js';
 import { Random } from '../harness/random.js';
@@ -16,10 +16,7 @@ describe('restart after SIGKILL', () => {
   const children: ChildDaemon[] = [];
 
   beforeAll(async () => {
-    couch = await privateCouch();
-    fx = new CouchFixture(couch.url);
-    for (const a of accounts) await fx.createAccountDb(a);
-    await fx.createDb('numbers/+1415');
+    ({ couch, fx } = await privateCouchWith({ accounts, numbersDbs: ['numbers/+1415'] }));
   });
 
   afterAll(async () => {

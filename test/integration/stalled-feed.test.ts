@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { privateCouch, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
+import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { CouchFixture } from '../harness/numbers.js';
 import { TcpProxy } from '../harness/tcp-proxy.js';
@@ -9,15 +9,6 @@ import type { Daemon } from '../../src/daemon.js';
 
 const A = 'feedfeedfeedfeedfeedfeedfeedfeed';
 
-/** A server of the describe's own (its feed must see no other test's writes) with A and one numbers database. */
-async function serverWithAccount(): Promise<{ couch: CouchHandle; fx: CouchFixture }> {
-  const couch = await privateCouch();
-  const fx = new CouchFixture(couch.url);
-  await fx.createAccountDb(A);
-  await fx.createDb('numbers/+1415');
-  return { couch, fx };
-}
-
 describe('stalled connections to CouchDB', () => {
   let couch: CouchHandle;
   let proxy: TcpProxy;
@@ -25,7 +16,7 @@ describe('stalled connections to CouchDB', () => {
   let fx: CouchFixture;
 
   beforeAll(async () => {
-    ({ couch, fx } = await serverWithAccount());
+    ({ couch, fx } = await privateCouchWith({ accounts: [A], numbersDbs: ['numbers/+1415'] }));
     const target = new URL(couch.url);
     proxy = new TcpProxy({ host: target.hostname, port: Number(target.port) });
     const proxyUrl = await proxy.start();
@@ -62,7 +53,7 @@ describe('a quiet _db_updates feed', () => {
   let fx: CouchFixture;
 
   beforeAll(async () => {
-    ({ couch, fx } = await serverWithAccount());
+    ({ couch, fx } = await privateCouchWith({ accounts: [A], numbersDbs: ['numbers/+1415'] }));
   });
 
   afterAll(async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { privateCouch, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
+import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { CouchFixture } from '../harness/numbers.js';
 import { waitFor } from '../harness/wait.js';
@@ -35,11 +35,7 @@ describe('SPEC worked example against the running daemon', () => {
   let daemon: Daemon;
 
   beforeAll(async () => {
-    couch = await privateCouch();
-    fx = new CouchFixture(couch.url);
-    for (const account of [P, C, D]) await fx.createAccountDb(account);
-    await fx.createDb('numbers/+1415');
-    await fx.createDb('numbers/+1212');
+    ({ couch, fx } = await privateCouchWith({ accounts: [P, C, D], numbersDbs: ['numbers/+1415', 'numbers/+1212'] }));
     daemon = startTestDaemon(testSettings(couch.url, redisUrl(), uniquePrefix('worked')));
   });
 

@@ -1,6 +1,6 @@
 import type { CouchClient } from '../../src/couch/couch-client.js';
 import { accountDbName, jsonEqual, PHONE_NUMBERS_DOC_ID } from '../../src/spec/index.js';
-import type { CouchFixture } from '../harness/numbers.js';
+import { revGeneration, type CouchFixture } from '../harness/numbers.js';
 
 /**
  * Every stored revision of an account's phone_numbers doc newer than `afterGeneration`,
@@ -10,14 +10,10 @@ import type { CouchFixture } from '../harness/numbers.js';
 export async function revisionsSince(couch: CouchClient, accountId: string, afterGeneration: number): Promise<Array<Record<string, unknown>>> {
   const db = accountDbName(accountId);
   const latest = await couch.request<{ _revs_info?: Array<{ rev: string; status: string }> }>({ db, path: PHONE_NUMBERS_DOC_ID, qs: { revs_info: true } });
-  const revs = (latest._revs_info ?? []).filter((r) => r.status === 'available' && generation(r.rev) > afterGeneration).reverse();
+  const revs = (latest._revs_info ?? []).filter((r) => r.status === 'available' && revGeneration(r.rev) > afterGeneration).reverse();
   const docs: Array<Record<string, unknown>> = [];
   for (const { rev } of revs) docs.push(await couch.request({ db, path: PHONE_NUMBERS_DOC_ID, qs: { rev } }));
   return docs;
-}
-
-export function generation(rev: unknown): number {
-  return Number(String(rev ?? '0-').split('-')[0]);
 }
 
 /** Per account: its doc's revision generation and the entries it lists for numbers a fault scenario will not touch. */
@@ -28,7 +24,7 @@ export async function stableSnapshot(fx: CouchFixture, accounts: readonly string
   for (const account of accounts) {
     const doc = (await fx.accountDoc(account)) ?? {};
     const entries = Object.fromEntries(Object.entries(doc).filter(([k]) => stable.has(k)));
-    out.set(account, { generation: generation(doc._rev), entries });
+    out.set(account, { generation: revGeneration(doc._rev), entries });
   }
   return out;
 }

@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiskCouch } from '../harness/disk-couch.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded-redis.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
-import { CouchFixture } from '../harness/numbers.js';
+import { CouchFixture, revGeneration } from '../harness/numbers.js';
 import { uniquePrefix } from '../harness/servers.js';
 import { waitFor } from '../harness/wait.js';
 import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/spec/index.js';
 import type { Daemon } from '../../src/daemon.js';
-import { generation, revisionsSince } from './account-revisions.js';
+import { revisionsSince } from './account-revisions.js';
 
 const A = 'a11ce000a11ce000a11ce000a11ce000';
 const stable = Array.from({ length: 5 }, (_, i) => `+1415666${String(1000 + i)}`);
@@ -54,7 +54,7 @@ describe('a rebuild caught by an index reset', () => {
     daemon = startTestDaemon(testSettings(couch.url, redis.url, prefix, { leaseTtlMs: 1000 }), { hooks: { beforeWrite } });
     for (const n of [...stable]) await fx.putNumber({ _id: n, pvt_state: 'in_service', pvt_assigned_to: A });
     await waitFor(async () => (await fx.listed(A)).length === stable.length, { what: 'A lists its numbers' });
-    const before = generation((await fx.accountDoc(A))?._rev);
+    const before = revGeneration((await fx.accountDoc(A))?._rev);
 
     armed = true;
     await fx.putNumber({ _id: added, pvt_state: 'in_service', pvt_assigned_to: A });
