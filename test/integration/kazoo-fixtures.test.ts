@@ -9,7 +9,7 @@ import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../h
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { CouchFixture } from '../harness/numbers.js';
 import { waitFor } from '../harness/wait.js';
-import { accountDbName, encodedAccountDbName, expectedAccountDocs, isNumberKey, jsonEqual, numberDbName, type EntryData } from '../../src/spec/index.js';
+import { accountDbName, encodedAccountDbName, entryFor, expectedAccountDocs, isNumberKey, jsonEqual, numberDbName } from '../../src/spec/index.js';
 import type { Daemon } from '../../src/daemon.js';
 
 const ALNUM = '0123456789abcdefghijklmnopqrstuvwxyz';
@@ -93,7 +93,13 @@ const INITIAL: Doc[] = [
   // Old whistle_number_manager doc: pvt_number_state, no pvt_features, used_by "undefined".
   kazooDoc(F7, { pvt_number_state: 'reserved', pvt_assigned_to: R, pvt_reserve_history: [R], pvt_module_name: 'wnm_other', used_by: 'undefined' }),
   // port_out, list with duplicates that already holds "local", knm_local.
-  kazooDoc(F8, { pvt_state: 'port_out', pvt_assigned_to: S2, pvt_reserve_history: [], pvt_module_name: 'knm_local', pvt_features: ['failover', 'local', 'failover'] }),
+  kazooDoc(F8, {
+    pvt_state: 'port_out',
+    pvt_assigned_to: S2,
+    pvt_reserve_history: [],
+    pvt_module_name: 'knm_local',
+    pvt_features: ['failover', 'local', 'failover'],
+  }),
   // Soft-deleted: listed nowhere.
   kazooDoc(F9, { pvt_state: 'in_service', pvt_assigned_to: S1, pvt_deleted: true, pvt_module_name: 'knm_local' }),
   // Owner in uppercase: not an account id, so the doc is invalid and listed nowhere.
@@ -163,7 +169,16 @@ const CHANGES: Array<{ put: Doc } | { remove: string }> = [
     }),
   },
   // Released by its owner, who is also its only history entry: listed nowhere.
-  { put: kazooDoc(F1, { pvt_state: 'released', pvt_assigned_to: S1, pvt_reserve_history: [S1], pvt_module_name: 'knm_local', pvt_features: { local: {} }, pvt_modified: LATER }) },
+  {
+    put: kazooDoc(F1, {
+      pvt_state: 'released',
+      pvt_assigned_to: S1,
+      pvt_reserve_history: [S1],
+      pvt_module_name: 'knm_local',
+      pvt_features: { local: {} },
+      pvt_modified: LATER,
+    }),
+  },
   { remove: F5 },
 ];
 
@@ -192,7 +207,7 @@ function pureTruth(docs: Iterable<Doc>): Record<string, Entries> {
   const truth = expectedAccountDocs([...docs].map((doc) => ({ dbName: numberDbName(doc._id), doc })));
   const out: Record<string, Entries> = {};
   for (const [account, numbers] of truth) {
-    out[account] = Object.fromEntries([...numbers].map(([n, data]: [string, EntryData]) => [n, { ...data, on_subaccount: account !== data.assigned_to }]));
+    out[account] = Object.fromEntries([...numbers].map(([n, data]) => [n, { ...entryFor(data, account) }]));
   }
   return out;
 }
