@@ -1,4 +1,5 @@
-// SPEC.md section 6 as data: the writes of each step and what the reader should see after it.
+// The worked example of docs/rules.md as data: the writes of each step (titles are the "change"
+// column of its table, word for word) and what the reader should see after it.
 
 export const P = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 export const C = 'c0ffee00c0ffee00c0ffee00c0ffee01';

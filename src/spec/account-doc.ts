@@ -1,4 +1,5 @@
-// SPEC §4/§5: rebuilding an account's `phone_numbers` doc from the entries it must list.
+// docs/rules.md "The entry" and "The account document": rebuilding an account's
+// `phone_numbers` doc from the entries it must list.
 
 import { encodedAccountDbName } from './account.js';
 import { isE164 } from './e164.js';
@@ -26,7 +27,7 @@ const CANONICAL_KEYS: ReadonlySet<string> = new Set([
 export interface BuildInput {
   accountId: string;
   existing?: Record<string, unknown> | null;
-  /** number -> entry data, exactly the numbers this account lists (SPEC §3). */
+  /** number -> entry data, exactly the numbers this account lists (docs/rules.md, "Who lists a number"). */
   entries: ReadonlyMap<string, EntryData> | Record<string, EntryData>;
   /** Gregorian seconds. */
   now: number;

@@ -1,10 +1,12 @@
-// SPEC §1: account ids and their databases. This is a security boundary: nothing that is not
-// exactly 32 lowercase hex characters may ever be turned into a database name.
+// Account ids and their databases (docs/rules.md, "Databases and ids"). This is a security
+// boundary: nothing but exactly 32 characters of [0-9a-z] may ever become a database name.
+// KAZOO generates hex ids but accepts any 32-byte id, and its own fixtures use ids such as
+// 'account0000000000000000000000002'; [0-9a-z] keeps every one a name CouchDB accepts.
 
 import { encodeDbName } from './db-name.js';
 
-const ACCOUNT_ID_RE = /^[0-9a-f]{32}$/;
-const ACCOUNT_DB_RE = /^account\/([0-9a-f]{2})\/([0-9a-f]{2})\/([0-9a-f]{28})$/;
+const ACCOUNT_ID_RE = /^[0-9a-z]{32}$/;
+const ACCOUNT_DB_RE = /^account\/([0-9a-z]{2})\/([0-9a-z]{2})\/([0-9a-z]{28})$/;
 
 export class InvalidAccountIdError extends Error {
   constructor(value: unknown) {
@@ -15,6 +17,7 @@ export class InvalidAccountIdError extends Error {
   }
 }
 
+/** Exactly 32 characters, each an ASCII lowercase letter or digit. */
 export function isAccountId(value: unknown): value is string {
   return typeof value === 'string' && ACCOUNT_ID_RE.test(value);
 }

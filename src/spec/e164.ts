@@ -1,4 +1,5 @@
-// SPEC §1/§2: E.164 numbers and the `numbers/+XXXX` databases they live in.
+// docs/rules.md "Databases and ids" / "Reading a number doc": E.164 numbers and the
+// `numbers/+XXXX` databases they live in.
 
 const E164_RE = /^\+[0-9]{8,15}$/;
 const FOLLOWED_DB_RE = /^numbers\/\+[0-9]{4}$/;

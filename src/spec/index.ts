@@ -1,4 +1,4 @@
-// Pure SPEC (sections 1-5) logic: no I/O, no global mutable state.
+// The rules of docs/rules.md as pure code: no I/O, no global mutable state.
 export * from './e164.js';
 export * from './db-name.js';
 export * from './account.js';

@@ -1,8 +1,8 @@
-// SPEC §3 (who lists a number) and §4 (the entry written for it).
+// docs/rules.md "Who lists a number" and "The entry" (the entry written for it).
 
 import type { NumberInfo } from './number-doc.js';
 
-/** States in which the owner lists its number (U in the SPEC). */
+/** States in which the owner lists its number (U in docs/rules.md). */
 export const LISTED_STATES: ReadonlySet<string> = new Set(['reserved', 'in_service', 'port_in', 'port_out']);
 
 /**

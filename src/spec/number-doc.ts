@@ -1,6 +1,7 @@
-// SPEC §2: turning an untrusted number doc into the few facts the invariant needs.
+// docs/rules.md "Reading a number doc": an untrusted number doc reduced to the few facts the
+// invariant needs.
 //
-// Decisions beyond the SPEC text (each is deliberate):
+// Details behind the rules' wording (each is deliberate; "Edge cases" in docs/rules.md):
 // - `dbName` is the decoded database name ('numbers/+1415', not 'numbers%2F%2B1415').
 // - `_design/...` ids -> 'design_doc'; any other non-E.164 or missing `_id` -> 'bad_id'.
 // - A deleted doc (`_deleted: true` or `pvt_deleted: true`, booleans only) still needs a valid

@@ -1,4 +1,4 @@
-// SPEC §1: KAZOO timestamps are Gregorian seconds (seconds since 0000-01-01).
+// docs/rules.md "Databases and ids": KAZOO timestamps are Gregorian seconds (seconds since 0000-01-01).
 
 export const GREGORIAN_OFFSET = 62167219200;
 

@@ -1,5 +1,6 @@
 // The whole truth: what every account doc must list, computed from a set of number docs.
-// Used by audits and randomized tests to check the incremental daemon against SPEC §3.
+// Used by audits and randomized tests to check the incremental daemon against docs/rules.md,
+// "Who lists a number".
 
 import { readNumberDoc, type NumberInfo } from './number-doc.js';
 import { entryData, listingAccounts, type EntryData } from './listing.js';

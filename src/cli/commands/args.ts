@@ -3,13 +3,13 @@ import { isAccountId } from '../../spec/index.js';
 import { show } from '../../spec/json.js';
 import type { CommandContext } from './command-context.js';
 
-/** Account ids that are not exactly 32 lowercase hex characters, rendered for an error message. */
+/** Account ids that are not exactly 32 characters of [0-9a-z], rendered for an error message. */
 export function invalidAccountIds(values: readonly string[]): string[] {
   return values.filter((v) => !isAccountId(v)).map((v) => show(v, 40));
 }
 
 export function invalidIdsMessage(invalid: readonly string[]): string {
-  return `invalid account id${invalid.length === 1 ? '' : 's'}: ${invalid.join(', ')} (an account id is exactly 32 lowercase hex characters)`;
+  return `invalid account id${invalid.length === 1 ? '' : 's'}: ${invalid.join(', ')} (an account id is exactly 32 characters of [0-9a-z])`;
 }
 
 export function parseSeconds(value: string): number {

@@ -8,7 +8,7 @@ export function addRebuildCommand(program: Command): void {
   const command = program
     .command('rebuild')
     .description("Request a rebuild of the phone_numbers doc of the given accounts (from the index; the workers run it).")
-    .argument('<accountId...>', 'account ids (32 lowercase hex characters)')
+    .argument('<accountId...>', 'account ids (32 characters of [0-9a-z])')
     .option('--wait', 'wait until the rebuilds finished and report the outcome per account (exit 1 if one failed)')
     .option('--timeout <seconds>', 'give up waiting after this long', parseSeconds, 600);
   addCommandFlags(command).action(async (accountIds: string[], flags: Record<string, unknown> & { wait?: boolean; timeout: number }) => {

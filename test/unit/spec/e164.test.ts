@@ -25,7 +25,7 @@ describe('isE164', () => {
 });
 
 describe('numberDbName', () => {
-  it('uses the first 5 characters (SPEC example)', () => {
+  it('uses the first 5 characters (the example of docs/rules.md)', () => {
     expect(numberDbName('+14158867900')).toBe('numbers/+1415');
     expect(numberDbName('+12125550199')).toBe('numbers/+1212');
   });

@@ -22,7 +22,7 @@ function info(extra: Partial<NumberInfo> = {}): NumberInfo {
 }
 
 describe('LISTED_STATES', () => {
-  it('is U from the SPEC', () => {
+  it('is U from docs/rules.md', () => {
     expect([...LISTED_STATES].sort()).toEqual(['in_service', 'port_in', 'port_out', 'reserved']);
   });
 });

@@ -372,3 +372,50 @@ describe('readNumberDoc: wrong types that are sanitised, not silently', () => {
     expect(r.warnings.map((w) => w.reason)).toEqual(['bad_deleted']);
   });
 });
+
+describe("readNumberDoc: KAZOO's fixture data (account ids of [0-9a-z], not hex)", () => {
+  const K2 = 'account0000000000000000000000002';
+  const K3 = 'account0000000000000000000000003';
+  it('reads a fixture doc as KAZOO wrote it', () => {
+    // core/kazoo_fixturedb: account%2Fac%2Fco%2Funt0000000000000000000000002/docs/%2B14252151008.json
+    const r = ok(
+      readNumberDoc(
+        {
+          _id: '+14252151008',
+          _rev: '2-7dddead523e81a4e3c2689140ed3abeef',
+          pvt_assigned_to: K2,
+          pvt_created: 63565935000,
+          pvt_db_name: 'numbers%2F%2B1425',
+          pvt_features: { local: {} },
+          pvt_modified: 63565935527,
+          pvt_module_name: 'knm_local',
+          pvt_reserve_history: [K2],
+          pvt_state: 'port_in',
+        },
+        'numbers/+1425',
+      ),
+    );
+    expect(r.warnings).toEqual([]);
+    expect(r.info).toStrictEqual({
+      number: '+14252151008',
+      state: 'port_in',
+      owner: K2,
+      history: [K2],
+      features: ['local'],
+      usedBy: '',
+      created: 63565935000,
+      updated: 63565935527,
+      deleted: false,
+    });
+  });
+  it('keeps a history of two fixture accounts', () => {
+    expect(ok(readNumberDoc(doc({ pvt_assigned_to: K3, pvt_reserve_history: [K2, K3] }), DB)).info).toMatchObject({ owner: K3, history: [K2, K3] });
+  });
+  it.each([
+    ['uppercase', K2.toUpperCase()],
+    ['punctuation', 'account-000000000000000000000002'],
+    ['33 characters', `${K2}0`],
+  ])('still rejects an owner in %s', (_, owner) => {
+    expect(readNumberDoc(doc({ pvt_assigned_to: owner }), DB)).toMatchObject({ ok: false, reason: 'bad_owner' });
+  });
+});

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { GREGORIAN_OFFSET, gregorianSeconds } from '../../../src/spec/time.js';
 
 describe('gregorianSeconds', () => {
-  it('2024-01-01T00:00:00Z = 63871286400 (SPEC example)', () => {
+  it('2024-01-01T00:00:00Z = 63871286400 (the example of docs/rules.md)', () => {
     expect(gregorianSeconds(Date.parse('2024-01-01T00:00:00Z'))).toBe(63871286400);
   });
   it('epoch is the offset', () => {
