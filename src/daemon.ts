@@ -5,6 +5,9 @@ import { RebuildQueue } from './queue/rebuild-queue.js';
 import { RebuildOutbox } from './queue/outbox.js';
 import { Listener } from './listener/listener.js';
 import { AccountRebuilder } from './rebuild/account-rebuilder.js';
+import { AccountDocCache, DocCacheSeal, docCacheKey } from './rebuild/doc-cache.js';
+import { CouchAvailability } from './rebuild/couch-availability.js';
+import { FailedJobRetrier } from './queue/failed-job-retrier.js';
 import { RebuildWorker } from '../workers/rebuild-worker.js';
 import { Metrics } from './metrics/metrics.js';
 import type { Logger } from './log/logger.js';
@@ -23,6 +26,8 @@ export interface DaemonSettings {
   leaseTtlMs: number;
   jobAttempts: number;
   jobBackoffMs: number;
+  /** Period of the failed-job retrier of worker processes (default 5 min). */
+  failedRetryIntervalMs?: number;
   /** Delay of new rebuild jobs, coalescing bursts (0 or unset: none). */
   coalesceMs?: number;
   shutdownTimeoutMs: number;
@@ -52,6 +57,7 @@ export class Daemon {
   readonly listener: Listener | undefined;
   readonly worker: RebuildWorker | undefined;
   private readonly workerRedis: Redis | undefined;
+  private readonly failedJobRetrier: FailedJobRetrier | undefined;
 
   constructor(private readonly opts: DaemonOptions) {
     const { settings, logger } = opts;
@@ -87,25 +93,39 @@ export class Daemon {
       // Workers block on Redis; BullMQ requires such connections to retry forever.
       this.workerRedis = new Redis(settings.redisUrl, { maxRetriesPerRequest: null });
       this.workerRedis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis connection error'));
+      const workerLogger = logger.child({ role: 'worker' });
+      const couchAvailability = new CouchAvailability(this.couch);
       this.worker = new RebuildWorker({
         connection: this.workerRedis,
         prefix: settings.prefix,
         concurrency: settings.concurrency,
-        logger: logger.child({ role: 'worker' }),
+        logger: workerLogger,
         metrics: this.metrics,
+        couchAvailability,
+        outageBackoffMs: settings.jobBackoffMs,
         rebuilder: new AccountRebuilder({
           couch: this.couch,
           index: this.index,
-          logger: logger.child({ role: 'worker' }),
+          // Keyed by the CouchDB credentials, which never go to Redis.
+          docCache: new AccountDocCache({ redis: this.redis, keys: this.index.keys, seal: new DocCacheSeal(docCacheKey(settings.couchUrl)), logger: workerLogger, metrics: this.metrics }),
+          logger: workerLogger,
           metrics: this.metrics,
           beforeWrite: opts.hooks?.beforeWrite,
         }),
+      });
+      this.failedJobRetrier = new FailedJobRetrier({
+        queue: this.queue,
+        intervalMs: settings.failedRetryIntervalMs ?? 300_000,
+        isCouchAvailable: () => couchAvailability.isAvailable(),
+        logger: workerLogger,
+        metrics: this.metrics,
       });
     }
   }
 
   start(): this {
     this.listener?.start();
+    this.failedJobRetrier?.start();
     return this;
   }
 
@@ -124,6 +144,7 @@ export class Daemon {
       settleWithin(this.listener?.stop(), settings.shutdownTimeoutMs),
       // BullMQ's close() waits for active jobs; a later close(true) would only return that same promise.
       settleWithin(this.worker?.close(), settings.shutdownTimeoutMs),
+      settleWithin(this.failedJobRetrier?.stop(), settings.shutdownTimeoutMs),
     ]);
     if (!listenerDone) logger.warn({ timeoutMs: settings.shutdownTimeoutMs }, 'listener did not stop in time; abandoning its current page');
     if (!workerDone) logger.warn({ timeoutMs: settings.shutdownTimeoutMs }, 'active rebuilds did not finish in time; abandoning them (they will run again)');

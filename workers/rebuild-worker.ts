@@ -3,6 +3,7 @@ import { REBUILD_QUEUE_NAME, type RebuildJobData } from '../src/queue/rebuild-qu
 import { AccountRebuilder, IndexNotReadyError, InvalidAccountError, type RebuildOutcome } from '../src/rebuild/account-rebuilder.js';
 import type { Logger } from '../src/log/logger.js';
 import type { Metrics } from '../src/metrics/metrics.js';
+import { mayBeCouchOutage, outageDelayMs } from '../src/rebuild/job-failure.js';
 
 export interface RebuildWorkerOptions {
   connection: ConnectionOptions;
@@ -13,6 +14,13 @@ export interface RebuildWorkerOptions {
   metrics?: Metrics;
   /** Delay before a job retries while the index is being replayed. */
   notReadyDelayMs?: number;
+  /**
+   * Tells a CouchDB outage from a failure of one account's requests. Without it every
+   * failure counts as an attempt.
+   */
+  couchAvailability?: { isAvailable(): Promise<boolean> };
+  /** First delay of a run postponed by an outage (then doubling, capped at 30 s). */
+  outageBackoffMs?: number;
   autorun?: boolean;
 }
 
@@ -56,11 +64,26 @@ export class RebuildWorker {
         await job.moveToDelayed(Date.now() + (this.opts.notReadyDelayMs ?? 1000), token);
         throw new DelayedError();
       }
+      if (token && (await this.isCouchOutage(err))) {
+        // CouchDB is down, not this job's account: wait for it without using up an attempt,
+        // however long the outage lasts (attempts would otherwise all fail within seconds).
+        const postponed = Math.max(0, job.attemptsStarted - job.attemptsMade - 1);
+        const delayMs = outageDelayMs(postponed, this.opts.outageBackoffMs ?? 1000);
+        metrics?.rebuildsPostponed.inc();
+        this.opts.logger.debug({ account: job.data.accountId, delayMs, err: (err as Error).message }, 'CouchDB unavailable; rebuild postponed');
+        await job.moveToDelayed(Date.now() + delayMs, token);
+        throw new DelayedError();
+      }
       if (err instanceof InvalidAccountError) throw new UnrecoverableError(err.message);
       throw err;
     } finally {
       stop?.();
     }
+  }
+
+  private async isCouchOutage(err: unknown): Promise<boolean> {
+    const probe = this.opts.couchAvailability;
+    return probe !== undefined && mayBeCouchOutage(err) && !(await probe.isAvailable());
   }
 
   /** True while the worker is connected and taking jobs (used by /readyz). */

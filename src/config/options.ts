@@ -50,6 +50,11 @@ export const OPTIONS = {
   leaseTtlMs: { env: 'NUMBERS_SYNC_LEASE_TTL_MS', schema: int(1000).default(10_000), help: 'Listener lease time-to-live; a standby takes over within this time.' },
   jobAttempts: { env: 'NUMBERS_SYNC_JOB_ATTEMPTS', schema: int(1, 100).default(8), help: 'Attempts of a rebuild job before it lands in the failed set.' },
   jobBackoffMs: { env: 'NUMBERS_SYNC_JOB_BACKOFF_MS', schema: int(1).default(1000), help: 'First retry delay of a failed rebuild (exponential, with jitter).' },
+  failedRetryIntervalMs: {
+    env: 'NUMBERS_SYNC_FAILED_RETRY_INTERVAL_MS',
+    schema: int(1000).default(300_000),
+    help: 'How often each worker process requests again the accounts of failed rebuild jobs (while CouchDB answers); jobs with an invalid account id stay failed.',
+  },
   coalesceMs: {
     env: 'NUMBERS_SYNC_COALESCE_MS',
     schema: int(0, 60_000).default(100),

@@ -156,4 +156,40 @@ export class CouchClient {
     for (const row of page.rows) if (row.id && row.doc) docs.set(row.id, row.doc);
     return docs;
   }
+  /**
+   * HEAD of a doc: its winning rev from the ETag, without the body. With `conflicts`, CouchDB
+   * sends no ETag while the doc has conflicting revisions (it sends ETags only for docs without
+   * meta), so an ETag then also proves the doc conflict-free. Undefined on 404: a HEAD carries
+   * no body to tell a missing doc from a missing database.
+   */
+  async headDoc(db: string, id: string, opts: { conflicts?: boolean; signal?: AbortSignal } = {}): Promise<{ etag?: string } | undefined> {
+    try {
+      const headers = await this.request<Record<string, string | undefined>>({
+        method: 'head',
+        db,
+        path: encodeURIComponent(id),
+        qs: opts.conflicts ? { conflicts: true } : undefined,
+        signal: opts.signal,
+      });
+      return { etag: headers.etag ?? headers.ETag };
+    } catch (err) {
+      if (err instanceof CouchError && (err.kind === 'doc_not_found' || err.kind === 'db_not_found')) return undefined;
+      throw err;
+    }
+  }
+
+  /** The winning revision of a doc with `_conflicts` (the other live leaves), or undefined when missing. */
+  async getDocWithConflicts<T = Record<string, unknown>>(db: string, id: string, signal?: AbortSignal): Promise<T | undefined> {
+    try {
+      return await this.request<T>({ db, path: encodeURIComponent(id), qs: { conflicts: true }, signal });
+    } catch (err) {
+      if (err instanceof CouchError && err.kind === 'doc_not_found') return undefined;
+      throw err;
+    }
+  }
+
+  /** POST _bulk_docs; per-doc results (a failed doc carries `error`, the request does not fail). */
+  bulkDocs(db: string, docs: Array<Record<string, unknown>>, signal?: AbortSignal): Promise<Array<{ id?: string; rev?: string; error?: string; reason?: string }>> {
+    return this.request({ method: 'post', db, path: '_bulk_docs', body: { docs }, signal });
+  }
 }

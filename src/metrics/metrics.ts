@@ -45,6 +45,27 @@ export class Metrics {
     help: 'Account doc writes retried after a 409 conflict',
     registers: [this.registry],
   });
+  readonly conflictsRemoved = new Counter({
+    name: 'numbers_sync_conflicts_removed_total',
+    help: 'Losing conflict revisions of account docs deleted after writing on the winner',
+    registers: [this.registry],
+  });
+  readonly docCacheRejected = new Counter({
+    name: 'numbers_sync_doc_cache_rejected_total',
+    help: 'Cached account docs not used because their authentication failed (forged, other_key, malformed)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly rebuildsPostponed = new Counter({
+    name: 'numbers_sync_rebuilds_postponed_total',
+    help: 'Rebuild runs postponed without using an attempt because CouchDB was unavailable',
+    registers: [this.registry],
+  });
+  readonly failedJobsRetried = new Counter({
+    name: 'numbers_sync_failed_jobs_retried_total',
+    help: 'Failed rebuild jobs whose account was requested again by the failed-job retrier',
+    registers: [this.registry],
+  });
   readonly rebuildDuration = new Histogram({
     name: 'numbers_sync_rebuild_duration_seconds',
     help: 'Time to rebuild one account document',

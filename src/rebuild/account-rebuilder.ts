@@ -4,8 +4,8 @@ import type { CouchClient } from '../couch/couch-client.js';
 import type { NumberIndex } from '../index/number-index.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-
-const MAX_CACHED_DOC_CHARS = 512 * 1024;
+import type { AccountDocCache } from './doc-cache.js';
+import { readCurrentDoc } from './current-doc.js';
 
 export type RebuildOutcome = 'written' | 'unchanged' | 'skipped_missing_db';
 
@@ -27,6 +27,8 @@ export class IndexNotReadyError extends Error {
 export interface AccountRebuilderOptions {
   couch: CouchClient;
   index: NumberIndex;
+  /** The cache of account docs; without it every rebuild reads the doc from CouchDB. */
+  docCache?: AccountDocCache;
   logger: Logger;
   metrics?: Metrics;
   /** Writes attempted per rebuild before giving up on repeated 409s (the job then retries). */
@@ -38,57 +40,78 @@ export interface AccountRebuilderOptions {
 
 /**
  * Rebuilds one account's phone_numbers doc from the index: cost is proportional to the numbers
- * the account lists. Never creates the account database; a 409 re-reads and recomputes.
+ * the account lists. Starts from the winning revision in CouchDB (the cached doc only when a
+ * HEAD proves it is that revision), writes on it, then deletes the losing conflict revisions it
+ * saw. Never creates the account database; a 409 re-reads and recomputes.
  */
 export class AccountRebuilder {
   constructor(private readonly opts: AccountRebuilderOptions) {}
 
   async rebuild(accountId: string, signal?: AbortSignal): Promise<RebuildOutcome> {
     if (!isAccountId(accountId)) throw new InvalidAccountError(accountId);
-    const { couch, index, logger, metrics } = this.opts;
+    const { couch, index, docCache, logger, metrics } = this.opts;
     const db = accountDbName(accountId);
     const log = logger.child({ account: accountId, db });
     const maxAttempts = this.opts.maxConflictRetries ?? 10;
+    // The cached entry this rebuild saw: its write may replace that one even if it is newer.
+    let seenRev: string | undefined;
 
     for (let attempt = 1; ; attempt++) {
       // Read on every attempt from a complete index only: Redis may have lost its data since
       // the last look, and an empty or half-replayed index would wipe the account's numbers.
       const snapshot = await index.readyEntriesOf(accountId);
       if (!snapshot) throw new IndexNotReadyError();
-      const { entries } = snapshot;
-      // The doc as this daemon last wrote it saves a read per rebuild. If anyone wrote it since,
-      // its rev is stale: the write gets a 409 and the next attempt reads CouchDB.
-      let existing = attempt === 1 ? parseCachedDoc(snapshot.cachedDoc) : undefined;
-      if (!existing) {
-        try {
-          existing = await couch.getDoc(db, PHONE_NUMBERS_DOC_ID, signal);
-        } catch (err) {
-          if (err instanceof CouchError && err.kind === 'db_not_found') return this.skipMissing(accountId, log);
-          throw err;
-        }
+      const { entries, epoch } = snapshot;
+      // After a 409 the cached doc is known stale: read CouchDB.
+      const cached = attempt === 1 ? docCache?.open(epoch, accountId, snapshot.cachedDoc) : undefined;
+      seenRev ??= cached?.seenRev;
+      let current;
+      try {
+        current = await readCurrentDoc(couch, db, cached?.doc, signal);
+      } catch (err) {
+        if (err instanceof CouchError && err.kind === 'db_not_found') return this.skipMissing(accountId, log);
+        throw err;
       }
+      const existing = current.doc;
       const now = gregorianSeconds((this.opts.now ?? Date.now)());
       const { doc, changed } = buildAccountDoc({ accountId, existing, entries, now });
       // Nothing to remove and nothing to list: an account without numbers gets no empty doc.
-      if (!changed || (!existing && entries.size === 0)) return 'unchanged';
+      if (!changed || (!existing && entries.size === 0)) {
+        // A doc just read and found right is cached too, so the next rebuild needs only a HEAD.
+        if (existing && current.source === 'couch' && current.conflicts.length === 0) await docCache?.store(epoch, accountId, existing, seenRev);
+        await this.removeConflicts(db, current.conflicts, log, signal);
+        return 'unchanged';
+      }
       await this.opts.beforeWrite?.(accountId);
       // An index reset since the read voids it; the replay's reconcile rebuilds this account.
-      if ((await index.readyEpoch()) !== snapshot.epoch) throw new IndexNotReadyError();
+      if ((await index.readyEpoch()) !== epoch) throw new IndexNotReadyError();
       try {
         const { rev } = await couch.putDoc(db, doc as Record<string, unknown> & { _id: string }, signal);
-        const json = JSON.stringify({ ...doc, _rev: rev });
-        // Huge accounts are rare and their rebuild is dominated by the write anyway.
-        if (json.length <= MAX_CACHED_DOC_CHARS) await index.cacheDoc(snapshot.epoch, accountId, json);
-        else await index.forgetDocs([accountId]);
+        await docCache?.store(epoch, accountId, { ...doc, _rev: rev }, seenRev);
         log.debug({ numbers: entries.size }, 'account doc written');
-        return 'written';
       } catch (err) {
         if (err instanceof CouchError && err.kind === 'db_not_found') return this.skipMissing(accountId, log);
         if (!(err instanceof CouchError && err.kind === 'conflict') || attempt >= maxAttempts) throw err;
         metrics?.conflictRetries.inc();
         log.debug({ attempt }, 'conflict writing account doc; re-reading');
+        continue;
       }
+      await this.removeConflicts(db, current.conflicts, log, signal);
+      return 'written';
     }
+  }
+
+  /**
+   * Deletes the losing revisions seen with the winner, after the winner is right: readers only
+   * ever see the winner, but a left-over branch would win again if the winner were deleted.
+   * One that is already gone (someone else removed it) is ignored.
+   */
+  private async removeConflicts(db: string, revs: readonly string[], log: Logger, signal?: AbortSignal): Promise<void> {
+    if (revs.length === 0) return;
+    const results = await this.opts.couch.bulkDocs(db, revs.map((rev) => ({ _id: PHONE_NUMBERS_DOC_ID, _rev: rev, _deleted: true })), signal);
+    const removed = results.filter((r) => !r.error).length;
+    this.opts.metrics?.conflictsRemoved.inc(removed);
+    log.info({ revs, removed }, 'deleted losing conflict revisions of the account doc');
   }
 
   private async skipMissing(accountId: string, log: Logger): Promise<RebuildOutcome> {
@@ -96,15 +119,5 @@ export class AccountRebuilder {
     await this.opts.index.addMissingAccount(accountId);
     log.warn('account database does not exist; skipped until it is created');
     return 'skipped_missing_db';
-  }
-}
-
-function parseCachedDoc(json: string | undefined): Record<string, unknown> | undefined {
-  if (json === undefined) return undefined;
-  try {
-    const doc: unknown = JSON.parse(json);
-    return doc !== null && typeof doc === 'object' && !Array.isArray(doc) ? (doc as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -54,6 +54,23 @@ function patchExpressPouch(): void {
     if (name && path.startsWith(`${name}/`)) path = `${encodeURIComponent(name)}/${encodeURIComponent(path.slice(name.length + 1))}`;
     setLocation(res, path);
   };
+  // CouchDB answers GET/HEAD of a doc with `ETag: "<rev>"`, but only when the reply carries no
+  // meta (_conflicts, _deleted_conflicts, _revs_info, _local_seq): clients read the winning rev
+  // with a HEAD, and `HEAD ?conflicts=true` without an ETag means the doc has conflicts.
+  const sendJSON = utils.sendJSON;
+  utils.sendJSON = (res, status, body) => {
+    const method = (res as ServerResponse & { req?: IncomingMessage }).req?.method;
+    if (status === 200 && (method === 'GET' || method === 'HEAD') && isPlainDocReply(body)) res.setHeader('ETag', `"${body._rev}"`);
+    sendJSON(res, status, body);
+  };
+}
+
+const DOC_META_KEYS = ['_conflicts', '_deleted_conflicts', '_revs_info', '_local_seq'];
+
+function isPlainDocReply(body: unknown): body is { _id: string; _rev: string } {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return false;
+  const doc = body as Record<string, unknown>;
+  return typeof doc._id === 'string' && typeof doc._rev === 'string' && !DOC_META_KEYS.some((k) => k in doc);
 }
 
 const adapted = new WeakSet<object>();
