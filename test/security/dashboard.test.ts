@@ -64,10 +64,9 @@ describe('queue dashboard and readiness', () => {
     const locked = await fetch(`${base}/dashboard/api/queues`, { headers: basic(USER, PASSWORD) });
     expect(locked.status).toBe(429);
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
-    const failures = await waitFor(() => {
-      const found = child.records().filter((r) => r.msg === 'dashboard login failed');
-      return found.length > 0 && found;
-    }, { what: 'failed logins logged' });
+    const failed = () => child.records().filter((r) => r.msg === 'dashboard login failed');
+    await waitFor(() => failed().length > 0, { what: 'failed logins logged' });
+    const failures = failed();
     expect(failures.length).toBeLessThan(30);
     expect(child.lines.join('\n')).not.toContain('wrong-guess');
   });

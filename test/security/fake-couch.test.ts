@@ -40,6 +40,7 @@ describe('CLI commands and a fake CouchDB on the embedded port', () => {
     fake = spawn(cmd as string, args as string[], { stdio: ['ignore', 'pipe', 'inherit'] });
     fake.stdout!.on('data', (c: Buffer) => (requests += c.toString()));
     await waitFor(() => requests.includes('listening'), { what: 'fake CouchDB listening' });
+    requests = '';
   });
 
   afterEach(() => {

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -38,5 +39,18 @@ describe('private redis-server after a daemon crash', () => {
     // And the survivor stops with its own daemon, crash or not.
     await second.kill('SIGKILL');
     await waitFor(() => redisServersIn(redisDir).length === 0, { what: 'redis-server exits after its daemon died', timeoutMs: 10_000 });
+  });
+
+  it('stops a redis-server left on the data dir without its daemon (pidfile), then starts one', async () => {
+    const redisDir = join(setup!.dataDir, 'redis');
+    // As an older version would leave it: no parent to die, holding the AOF directory.
+    const orphan = spawn('redis-server', [join(redisDir, 'redis.conf')], { detached: true, stdio: 'ignore' });
+    orphan.unref();
+    await waitFor(() => redisServersIn(redisDir).includes(orphan.pid!), { what: 'orphan redis-server up' });
+    const third = await startEmbeddedDaemon(setup!.env);
+    daemons.push(third);
+    const servers = redisServersIn(redisDir);
+    expect(servers).toHaveLength(1);
+    expect(servers).not.toContain(orphan.pid);
   });
 });

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -44,14 +45,9 @@ describe('private redis-server of the embedded default', () => {
   });
 
   it('answers nothing without the password, and listens on no TCP port', async () => {
-    const anonymous = new Redis(record.redisUrl!, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    anonymous.on('error', () => undefined);
-    try {
-      await anonymous.connect();
-      await expect(anonymous.ping()).rejects.toThrow(/NOAUTH/);
-    } finally {
-      anonymous.disconnect();
-    }
+    // What any client gets with the right address but without the password.
+    const anonymous = spawnSync('redis-cli', [...redisCliTarget(record.redisUrl!), 'PING'], { encoding: 'utf8' });
+    expect(anonymous.stdout).toContain('NOAUTH');
     const owner = new Redis(record.redisUrl!, { password: (record as { redisPassword?: string }).redisPassword, lazyConnect: true });
     try {
       await owner.connect();
