@@ -57,6 +57,9 @@ describe('CLI commands and a fake CouchDB on the embedded port', () => {
   it('verify without a daemon does not use it', async () => {
     const res = await runCli(['verify', '--json'], env(join(dir, 'none')));
     expect(requests).toBe('');
+    // It tried to start the embedded server there, and says why it could not.
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toContain('EADDRINUSE');
     expect(res.stdout).not.toContain('fake');
   });
 
