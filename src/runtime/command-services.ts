@@ -2,7 +2,7 @@ import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 import { openRedis, type RedisTarget } from '../redis/connection.js';
 import { identityAlive } from './process-identity.js';
-import { resolveServices, withCredentials, type ResolvedServices } from './services.js';
+import { resolveServices, type ResolvedServices } from './services.js';
 import { readRuntimeRecord, runtimeFilePath, untrustedRecordReason, type EmbeddedServicesRecord } from './runtime-file.js';
 
 const PROBE_TIMEOUT_MS = 2000;
@@ -21,15 +21,12 @@ export async function resolveCommandServices(config: Config, logger: Logger): Pr
   let redis: RedisTarget | undefined = config.redisUrl ? { redisUrl: config.redisUrl } : undefined;
   if (!couchUrl || !redis) {
     const live = await liveDaemonRecord(config.dataDir, logger);
-    if (!couchUrl && live?.couchUrl && live.couchAdmin) {
-      const url = withCredentials(live.couchUrl, live.couchAdmin);
-      if (await answersAsCouch(url)) couchUrl = url;
-    }
+    if (!couchUrl && live?.couchUrl && (await answersAsCouch(live.couchUrl))) couchUrl = live.couchUrl;
     if (!redis && live?.redisUrl) {
       const target = { redisUrl: live.redisUrl, ...(live.redisPassword ? { redisPassword: live.redisPassword } : {}) };
       if (await answersPing(target)) redis = target;
     }
-    if (couchUrl) logger.debug({ url: live?.couchUrl ?? 'configured' }, 'using the running CouchDB');
+    if (couchUrl) logger.debug({ url: couchUrl }, 'using the running CouchDB');
     if (redis) logger.debug({ url: redis.redisUrl }, 'using the running Redis');
   }
   if (couchUrl && redis) return { couchUrl, ...redis, secrets: [], stop: async () => undefined };

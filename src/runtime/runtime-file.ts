@@ -9,16 +9,15 @@ export { processAlive };
  * Which embedded servers a process started for a data directory, and the credentials to use
  * them, so that CLI commands run next to a daemon reach *its* CouchDB and Redis instead of
  * starting second ones on the same files. The file is 0600 in a 0700 directory: only the
- * daemon's user can read it. The URLs themselves carry no credentials.
+ * daemon's user can read it.
  */
 export interface EmbeddedServicesRecord {
   pid: number;
   /** Start time of `pid` (see process-identity.ts), so a recycled pid is not taken for the daemon. */
   startedAt?: string;
-  /** Base URL of the embedded CouchDB-compatible server. */
+  /** URL of the embedded CouchDB-compatible server, with its admin credentials. */
   couchUrl?: string;
-  couchAdmin?: { username: string; password: string };
-  /** Unix socket path of the private redis-server. */
+  /** Unix socket path of the private redis-server (no credentials: see redisPassword). */
   redisUrl?: string;
   redisPassword?: string;
 }
@@ -44,12 +43,10 @@ export async function readRuntimeRecord(dataDir: string): Promise<EmbeddedServic
   try {
     const parsed = JSON.parse(await readFile(runtimeFilePath(dataDir), 'utf8')) as Record<string, unknown>;
     if (typeof parsed.pid !== 'number') return undefined;
-    const admin = parsed.couchAdmin as Record<string, unknown> | undefined;
     return {
       pid: parsed.pid,
       ...(typeof parsed.startedAt === 'string' ? { startedAt: parsed.startedAt } : {}),
       ...(typeof parsed.couchUrl === 'string' ? { couchUrl: parsed.couchUrl } : {}),
-      ...(admin && typeof admin.username === 'string' && typeof admin.password === 'string' ? { couchAdmin: { username: admin.username, password: admin.password } } : {}),
       ...(typeof parsed.redisUrl === 'string' ? { redisUrl: parsed.redisUrl } : {}),
       ...(typeof parsed.redisPassword === 'string' ? { redisPassword: parsed.redisPassword } : {}),
     };

@@ -43,18 +43,16 @@ export async function resolveServices(config: Config, logger: Logger): Promise<R
     if (!couchUrl) {
       const couchDir = join(dataDir, 'couch');
       ensurePrivateDir(couchDir);
-      const admin = { username: 'numbers-sync', password: randomBytes(24).toString('hex') };
+      const admin = { username: 'admin', password: randomBytes(24).toString('hex') };
       const couch = await startEmbeddedCouch({ port: config.embeddedCouchPort, dataDir: couchDir, admin });
       stops.push(() => couch.stop());
       // The launcher may or may not put the credentials in its URL: strip them, then add ours.
       const base = new URL(couch.url);
       base.username = '';
       base.password = '';
-      record.couchUrl = base.href.replace(/\/$/, '');
-      record.couchAdmin = admin;
-      couchUrl = withCredentials(record.couchUrl, admin);
+      couchUrl = record.couchUrl = withCredentials(base.href, admin);
       secrets.push(admin.password);
-      logger.info({ url: record.couchUrl, dataDir: couchDir }, 'COUCHDB_URL not set: started the embedded CouchDB-compatible server (random admin, see the runtime record)');
+      logger.info({ url: base.href.replace(/\/$/, ''), dataDir: couchDir }, 'COUCHDB_URL not set: started the embedded CouchDB-compatible server (random admin, see the runtime record)');
     }
     let redis: RedisTarget = { redisUrl: config.redisUrl ?? '' };
     if (!config.redisUrl) {

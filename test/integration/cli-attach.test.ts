@@ -9,7 +9,6 @@ import { CouchFixture } from '../harness/numbers.js';
 import { waitFor } from '../harness/wait.js';
 import { freePort } from '../../src/util/free-port.js';
 import { readRuntimeRecord, runtimeFilePath } from '../../src/runtime/runtime-file.js';
-import { withCredentials } from '../../src/runtime/services.js';
 import type { StatusReport } from '../../src/status/collect-status.js';
 
 // With no COUCHDB_URL / REDIS_URL, commands join the daemon's embedded servers instead of
@@ -38,9 +37,10 @@ describe('commands next to a daemon running the embedded default', () => {
 
   it('status and verify use the running daemon\'s CouchDB and Redis', async () => {
     const record = await readRuntimeRecord(dataDir);
-    expect(record).toMatchObject({ pid: daemon.child.pid, couchUrl: `http://127.0.0.1:${env.NUMBERS_SYNC_EMBEDDED_COUCH_PORT}` });
-    // The embedded server has a random admin, recorded for the daemon's user.
-    const fx = new CouchFixture(withCredentials(record!.couchUrl!, record!.couchAdmin!));
+    expect(record).toMatchObject({ pid: daemon.child.pid });
+    // The embedded server's URL, with its generated admin credentials (the record is 0600).
+    expect(record!.couchUrl).toMatch(new RegExp(`^http://admin:[^@]+@127\\.0\\.0\\.1:${env.NUMBERS_SYNC_EMBEDDED_COUCH_PORT}$`));
+    const fx = new CouchFixture(record!.couchUrl!);
     await fx.createAccountDb(A);
     await fx.createDb('numbers/+1415');
     await fx.putNumber({ _id: '+14155550100', pvt_state: 'in_service', pvt_assigned_to: A });

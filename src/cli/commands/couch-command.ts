@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { runEmbeddedCouch } from '../../couch/embedded/launcher.js';
 
@@ -9,12 +8,9 @@ export function addCouchCommand(program: Command): void {
     .option('--port <port>', 'port to listen on (0 = free port)', '5984')
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--data <dir>', 'data directory (omit for in-memory)')
-    .option('--admin <user:password>', 'require these admin credentials (visible in ps: prefer --admin-file or EMBEDDED_COUCH_ADMIN)')
-    .option('--admin-file <file>', 'file holding user:password of the admin')
-    .action(async (opts: { port: string; host: string; data?: string; admin?: string; adminFile?: string }) => {
-      if (opts.admin) process.stderr.write('numbers-sync couch: --admin puts the password on the command line, visible to every local user; use --admin-file or EMBEDDED_COUCH_ADMIN\n');
-      const fromFile = opts.adminFile ? readFileSync(opts.adminFile, 'utf8').replace(/\r?\n$/, '') : undefined;
-      const adminSpec = opts.admin ?? fromFile ?? process.env.EMBEDDED_COUCH_ADMIN;
+    .option('--admin <user:password>', 'require these admin credentials (or EMBEDDED_COUCH_ADMIN)')
+    .action(async (opts: { port: string; host: string; data?: string; admin?: string }) => {
+      const adminSpec = opts.admin ?? process.env.EMBEDDED_COUCH_ADMIN;
       const [username, ...rest] = (adminSpec ?? '').split(':');
       const admin = adminSpec && username && rest.length > 0 ? { username, password: rest.join(':') } : undefined;
       const port = Number(opts.port);
