@@ -49,12 +49,10 @@ async function liveDaemonRecord(dataDir: string, logger: Logger): Promise<Embedd
 /** True when `url` serves a CouchDB welcome banner (the embedded server does too). */
 export async function answersAsCouch(url: string): Promise<boolean> {
   try {
-    const u = new URL(url);
-    const headers: Record<string, string> = {};
-    if (u.username) headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
-    u.username = '';
-    u.password = '';
-    const res = await fetch(new URL('/', u), { headers, signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    // fetch refuses URLs with credentials, and GET / needs none.
+    const root = new URL('/', url);
+    root.username = root.password = '';
+    const res = await fetch(root, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
     const body = (await res.json()) as { couchdb?: unknown };
     return res.ok && typeof body.couchdb === 'string';
   } catch {
