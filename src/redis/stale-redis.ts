@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { processAlive } from '../runtime/process-identity.js';
@@ -18,7 +18,9 @@ export function staleRedisServers(dir: string, pidFile: string): number[] {
   } catch {
     // no /proc: only the pidfile, and only if it can be verified (it cannot, below)
   }
-  return [...candidates].filter((pid) => pid !== process.pid && isRedisServerIn(pid, dir));
+  // /proc/<pid>/cwd is the real path: compare with ours, symlinks resolved.
+  const real = realpathSync(dir);
+  return [...candidates].filter((pid) => pid !== process.pid && isRedisServerIn(pid, real));
 }
 
 function isRedisServerIn(pid: number, dir: string): boolean {
