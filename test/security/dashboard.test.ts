@@ -71,22 +71,16 @@ describe('queue dashboard and readiness', () => {
     expect(child.lines.join('\n')).not.toContain('wrong-guess');
   });
 
-  it('reports a paused queue as not ready', async () => {
-    const { base, prefix } = await start();
+  it('pauses the queue only when writable, and a paused queue is not ready', async () => {
+    const { base } = await start({ NUMBERS_SYNC_DASHBOARD_WRITABLE: 'true' });
     await waitFor(async () => (await fetch(`${base}/readyz`)).status === 200, { what: 'ready' });
-    const redis = new Redis(redisUrl(), { maxRetriesPerRequest: null });
-    const queue = new Queue(REBUILD_QUEUE_NAME, { connection: redis, prefix });
-    try {
-      await queue.pause();
-      const res = await fetch(`${base}/readyz`);
-      expect(res.status).toBe(503);
-      const body = (await res.json()) as { checks: Record<string, { ok: boolean; detail: string }> };
-      expect(body.checks.queue).toEqual({ ok: false, detail: expect.stringContaining('paused') });
-      await queue.resume();
-      expect((await fetch(`${base}/readyz`)).status).toBe(200);
-    } finally {
-      await queue.close();
-      redis.disconnect();
-    }
+    const api = `${base}/dashboard/api/queues/${REBUILD_QUEUE_NAME}`;
+    expect((await fetch(`${api}/pause`, { method: 'PUT', headers: basic(USER, PASSWORD) })).status).toBe(200);
+    const res = await fetch(`${base}/readyz`);
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { checks: Record<string, { ok: boolean; detail: string }> };
+    expect(body.checks.queue).toEqual({ ok: false, detail: expect.stringContaining('paused') });
+    expect((await fetch(`${api}/resume`, { method: 'PUT', headers: basic(USER, PASSWORD) })).status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
   });
 });
