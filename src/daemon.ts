@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { openRedis } from './redis/connection.js';
 import { CouchClient } from './couch/couch-client.js';
 import { NumberIndex } from './index/number-index.js';
 import { RebuildQueue } from './queue/rebuild-queue.js';
@@ -14,7 +15,10 @@ import type { Logger } from './log/logger.js';
 
 export interface DaemonSettings {
   couchUrl: string;
+  /** A redis:// URL, or a unix socket path (the embedded default's private redis-server). */
   redisUrl: string;
+  /** Password of a socket-path redisUrl (a redis:// URL carries its own). */
+  redisPassword?: string;
   prefix: string;
   concurrency: number;
   drainConcurrency: number;
@@ -63,7 +67,7 @@ export class Daemon {
     const { settings, logger } = opts;
     this.metrics = opts.metrics ?? new Metrics();
     this.couch = new CouchClient({ url: settings.couchUrl, requestTimeoutMs: settings.requestTimeoutMs });
-    this.redis = new Redis(settings.redisUrl, { lazyConnect: false });
+    this.redis = openRedis(settings, { lazyConnect: false });
     this.redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis connection error'));
     this.index = new NumberIndex(this.redis, settings.prefix);
     this.queue = new RebuildQueue({
@@ -91,7 +95,7 @@ export class Daemon {
     }
     if (opts.roles.work) {
       // Workers block on Redis; BullMQ requires such connections to retry forever.
-      this.workerRedis = new Redis(settings.redisUrl, { maxRetriesPerRequest: null });
+      this.workerRedis = openRedis(settings, { maxRetriesPerRequest: null });
       this.workerRedis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis connection error'));
       const workerLogger = logger.child({ role: 'worker' });
       const couchAvailability = new CouchAvailability(this.couch);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { OPTIONS, type OptionKey } from './options.js';
+import { readFileSync } from 'node:fs';
+import { OPTIONS, SECRET_FILES, type OptionKey } from './options.js';
 import { redactUrl } from '../util/redact.js';
 
 const schema = z
@@ -7,7 +8,7 @@ const schema = z
     [K in OptionKey]: (typeof OPTIONS)[K]['schema'];
   })
   .refine((c) => Boolean(c.dashboardUser) === Boolean(c.dashboardPassword), {
-    message: 'NUMBERS_SYNC_DASHBOARD_USER and NUMBERS_SYNC_DASHBOARD_PASSWORD must be set together',
+    message: 'NUMBERS_SYNC_DASHBOARD_USER and NUMBERS_SYNC_DASHBOARD_PASSWORD (or _FILE) must be set together',
   });
 
 export type Config = z.infer<typeof schema>;
@@ -29,16 +30,40 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     const fromEnv = env[option.env];
     raw[key] = overrides[key as OptionKey] ?? (fromEnv === '' ? undefined : fromEnv);
   }
+  const fileProblems = readSecretFiles(raw);
   const parsed = schema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  throw new ConfigError(
-    parsed.error.issues.map((issue) => {
+  if (parsed.success && fileProblems.length === 0) return parsed.data;
+  throw new ConfigError([
+    ...fileProblems,
+    ...(parsed.success ? [] : parsed.error.issues).map((issue) => {
       const key = issue.path[0] as OptionKey | undefined;
       if (!key) return issue.message;
       const shown = key === 'couchUrl' || key === 'redisUrl' ? redactUrl(String(raw[key])) : key === 'dashboardPassword' ? '***' : String(raw[key]);
       return `${OPTIONS[key].env}: ${issue.message} (got '${shown}')`;
     }),
-  );
+  ]);
+}
+
+/**
+ * Fills each secret from its file (`COUCHDB_URL_FILE` -> `COUCHDB_URL`), one trailing newline
+ * dropped. Both set is an error: which one wins would be a guess. Returns the problems.
+ */
+function readSecretFiles(raw: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  for (const { fileKey, valueKey } of SECRET_FILES) {
+    const file = raw[fileKey];
+    if (typeof file !== 'string' || file === '') continue;
+    if (raw[valueKey] !== undefined) {
+      problems.push(`${OPTIONS[fileKey].env}: set either ${OPTIONS[valueKey].env} or ${OPTIONS[fileKey].env}, not both`);
+      continue;
+    }
+    try {
+      raw[valueKey] = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      problems.push(`${OPTIONS[fileKey].env}: cannot read '${file}' (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  return problems;
 }
 
 /** Passwords in the configured URLs, for log scrubbing. */

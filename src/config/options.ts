@@ -22,16 +22,33 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
     .min(min, { error: `must be at least ${min}` })
     .max(max, { error: `must be at most ${max}` });
 
+const bool = () =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+    .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
 export const OPTIONS = {
   couchUrl: {
     env: 'COUCHDB_URL',
     schema: url(['http:', 'https:']).optional(),
     help: 'CouchDB base URL with admin credentials (http://admin:pw@host:5984). Unset: start the embedded server.',
   },
+  couchUrlFile: {
+    env: 'COUCHDB_URL_FILE',
+    schema: z.string().min(1).optional(),
+    secretFileOf: 'couchUrl',
+    help: 'File holding COUCHDB_URL (e.g. a Docker secret), so the password is in no environment or command line.',
+  },
   redisUrl: {
     env: 'REDIS_URL',
     schema: url(['redis:', 'rediss:']).optional(),
-    help: 'Redis URL (redis://:pw@host:6379/0). Unset: start a private redis-server with AOF under the data dir.',
+    help: 'Redis URL (redis://:pw@host:6379/0). Unset: start a private redis-server (unix socket, random password, AOF) under the data dir.',
+  },
+  redisUrlFile: {
+    env: 'REDIS_URL_FILE',
+    schema: z.string().min(1).optional(),
+    secretFileOf: 'redisUrl',
+    help: 'File holding REDIS_URL, so the password is in no environment or command line.',
   },
   dataDir: { env: 'NUMBERS_SYNC_DATA_DIR', schema: z.string().min(1).default('./data'), help: 'Data directory of the embedded CouchDB and Redis.' },
   embeddedCouchPort: { env: 'NUMBERS_SYNC_EMBEDDED_COUCH_PORT', schema: int(0, 65535).default(5984), help: 'Port of the embedded CouchDB-compatible server (127.0.0.1).' },
@@ -64,6 +81,17 @@ export const OPTIONS = {
   httpPort: { env: 'NUMBERS_SYNC_HTTP_PORT', schema: int(0, 65535).default(9464), help: 'Port of the ops HTTP endpoint (/healthz /readyz /metrics); 0 picks a free port.' },
   dashboardUser: { env: 'NUMBERS_SYNC_DASHBOARD_USER', schema: z.string().min(1).optional(), help: 'Enables the queue dashboard at /dashboard with this basic-auth user.' },
   dashboardPassword: { env: 'NUMBERS_SYNC_DASHBOARD_PASSWORD', schema: z.string().min(8).optional(), help: 'Password of the queue dashboard (at least 8 characters).' },
+  dashboardPasswordFile: {
+    env: 'NUMBERS_SYNC_DASHBOARD_PASSWORD_FILE',
+    schema: z.string().min(1).optional(),
+    secretFileOf: 'dashboardPassword',
+    help: 'File holding NUMBERS_SYNC_DASHBOARD_PASSWORD.',
+  },
+  dashboardWritable: {
+    env: 'NUMBERS_SYNC_DASHBOARD_WRITABLE',
+    schema: bool().default(false),
+    help: 'Lets the dashboard change the queue (retry, promote, remove, pause, add jobs); otherwise it is read-only.',
+  },
   shutdownTimeoutMs: { env: 'NUMBERS_SYNC_SHUTDOWN_TIMEOUT_MS', schema: int(0).default(30_000), help: 'How long shutdown waits for active rebuilds.' },
   logLevel: {
     env: 'LOG_LEVEL',
@@ -73,3 +101,8 @@ export const OPTIONS = {
 } as const;
 
 export type OptionKey = keyof typeof OPTIONS;
+
+/** Options whose value may instead be read from a file named by another option (`<VAR>_FILE`). */
+export const SECRET_FILES = Object.entries(OPTIONS).flatMap(([key, option]) =>
+  'secretFileOf' in option ? [{ fileKey: key as OptionKey, valueKey: option.secretFileOf as OptionKey }] : [],
+);

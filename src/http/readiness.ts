@@ -95,3 +95,13 @@ export function decideReadiness(facts: ReadinessFacts): Readiness {
   if (facts.stopping) checks.shutdown = { ok: false, detail: 'shutting down' };
   return { ready: Object.values(checks).every((check) => check.ok), checks };
 }
+
+/**
+ * A paused rebuild queue (e.g. from the dashboard) runs no rebuild anywhere, so it is not
+ * ready. The `queue` check appears only then, like `shutdown`; unknown (Redis down) adds nothing.
+ */
+export function withQueueState(readiness: Readiness, queue: { paused: boolean | undefined }): Readiness {
+  if (!queue.paused) return readiness;
+  const checks = { ...readiness.checks, queue: { ok: false, detail: 'rebuild queue is paused: no worker takes jobs' } };
+  return { ready: false, checks };
+}

@@ -1,41 +1,58 @@
-import { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
+import { openRedis, type RedisTarget } from '../redis/connection.js';
+import { identityAlive } from './process-identity.js';
 import { resolveServices, type ResolvedServices } from './services.js';
-import { processAlive, readRuntimeRecord } from './runtime-file.js';
+import { readRuntimeRecord, runtimeFilePath, untrustedRecordReason, type EmbeddedServicesRecord } from './runtime-file.js';
 
 const PROBE_TIMEOUT_MS = 2000;
 
 /**
  * Servers for a one-shot CLI command (status, verify, rebuild, ...). Configured URLs win.
  * Otherwise the command joins a daemon running with the embedded default on the same data
- * dir: first the servers recorded in `<dataDir>/embedded-services.json` by a live process,
- * then, for CouchDB, whatever answers as CouchDB on 127.0.0.1:<embedded port>. Only what is
- * still missing is started (and stopped again when the command ends), exactly as `run` would.
+ * dir, through the servers and credentials it recorded in `<dataDir>/embedded-services.json`,
+ * and only while that daemon runs and the record is private to this user. Nothing else that
+ * answers on the embedded port is trusted (any local user could run a fake CouchDB there).
+ * Only what is still missing is started (and stopped again when the command ends), exactly
+ * as `run` would.
  */
 export async function resolveCommandServices(config: Config, logger: Logger): Promise<ResolvedServices> {
   let couchUrl = config.couchUrl;
-  let redisUrl = config.redisUrl;
-  if (!couchUrl || !redisUrl) {
-    const record = await readRuntimeRecord(config.dataDir);
-    const live = record && processAlive(record.pid) ? record : undefined;
+  let redis: RedisTarget | undefined = config.redisUrl ? { redisUrl: config.redisUrl } : undefined;
+  if (!couchUrl || !redis) {
+    const live = await liveDaemonRecord(config.dataDir, logger);
     if (!couchUrl && live?.couchUrl && (await answersAsCouch(live.couchUrl))) couchUrl = live.couchUrl;
-    if (!couchUrl) {
-      const local = `http://127.0.0.1:${config.embeddedCouchPort}`;
-      if (await answersAsCouch(local)) couchUrl = local;
+    if (!redis && live?.redisUrl) {
+      const target = { redisUrl: live.redisUrl, ...(live.redisPassword ? { redisPassword: live.redisPassword } : {}) };
+      if (await answersPing(target)) redis = target;
     }
-    if (!redisUrl && live?.redisUrl && (await answersPing(live.redisUrl))) redisUrl = live.redisUrl;
     if (couchUrl) logger.debug({ url: couchUrl }, 'using the running CouchDB');
-    if (redisUrl) logger.debug({ url: redisUrl }, 'using the running Redis');
+    if (redis) logger.debug({ url: redis.redisUrl }, 'using the running Redis');
   }
-  if (couchUrl && redisUrl) return { couchUrl, redisUrl, stop: async () => undefined };
-  return resolveServices({ ...config, couchUrl, redisUrl }, logger);
+  if (couchUrl && redis) return { couchUrl, ...redis, secrets: [], stop: async () => undefined };
+  const started = await resolveServices({ ...config, couchUrl, redisUrl: redis?.redisUrl }, logger);
+  return redis ? { ...started, ...redis } : started;
+}
+
+/** The runtime record when a live daemon wrote it and it is private to this user. */
+async function liveDaemonRecord(dataDir: string, logger: Logger): Promise<EmbeddedServicesRecord | undefined> {
+  const record = await readRuntimeRecord(dataDir);
+  if (!record || !identityAlive({ pid: record.pid, ...(record.startedAt ? { startedAt: record.startedAt } : {}) })) return undefined;
+  const distrust = await untrustedRecordReason(dataDir).catch((err: Error) => err.message);
+  if (distrust) {
+    logger.warn({ file: runtimeFilePath(dataDir), reason: distrust }, 'ignoring the embedded services record');
+    return undefined;
+  }
+  return record;
 }
 
 /** True when `url` serves a CouchDB welcome banner (the embedded server does too). */
 export async function answersAsCouch(url: string): Promise<boolean> {
   try {
-    const res = await fetch(new URL('/', url), { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    // fetch refuses URLs with credentials, and GET / needs none.
+    const root = new URL('/', url);
+    root.username = root.password = '';
+    const res = await fetch(root, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
     const body = (await res.json()) as { couchdb?: unknown };
     return res.ok && typeof body.couchdb === 'string';
   } catch {
@@ -43,8 +60,8 @@ export async function answersAsCouch(url: string): Promise<boolean> {
   }
 }
 
-async function answersPing(url: string): Promise<boolean> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: PROBE_TIMEOUT_MS, maxRetriesPerRequest: 0, retryStrategy: () => null });
+async function answersPing(target: RedisTarget): Promise<boolean> {
+  const redis = openRedis(target, { lazyConnect: true, connectTimeout: PROBE_TIMEOUT_MS, maxRetriesPerRequest: 0, retryStrategy: () => null });
   redis.on('error', () => undefined);
   try {
     await redis.connect();

@@ -1,46 +1,76 @@
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 import { startEmbeddedCouch } from '../couch/embedded/launcher.js';
 import { startEmbeddedRedis } from '../redis/embedded-redis.js';
+import type { RedisTarget } from '../redis/connection.js';
+import { ensurePrivateDir } from '../util/private-dir.js';
+import { currentProcessIdentity } from './process-identity.js';
 import { removeRuntimeRecord, writeRuntimeRecord, type EmbeddedServicesRecord } from './runtime-file.js';
 
-export interface ResolvedServices {
+export interface ResolvedServices extends RedisTarget {
+  /** With credentials (the embedded server's admin, or those of COUCHDB_URL). */
   couchUrl: string;
-  redisUrl: string;
+  /** Secrets of embedded servers started here, for log scrubbing. */
+  secrets: string[];
   /** Stops whatever embedded servers were started for this process. */
   stop(): Promise<void>;
 }
 
+/** `base` with the admin credentials in it. */
+export function withCredentials(base: string, admin: { username: string; password: string }): string {
+  const url = new URL(base);
+  url.username = encodeURIComponent(admin.username);
+  url.password = encodeURIComponent(admin.password);
+  return url.href.replace(/\/$/, '');
+}
+
 /**
  * The embedded default: without COUCHDB_URL, an embedded CouchDB-compatible server with
- * on-disk data; without REDIS_URL, a private redis-server with AOF. Both under the data dir.
+ * on-disk data and a random admin; without REDIS_URL, a private redis-server with AOF on a
+ * unix socket with a random password. Both under the data dir (0700), recorded with their
+ * credentials in the 0600 runtime record for CLI commands.
  */
 export async function resolveServices(config: Config, logger: Logger): Promise<ResolvedServices> {
   const stops: Array<() => Promise<void>> = [];
   const dataDir = resolve(config.dataDir);
-  const record: EmbeddedServicesRecord = { pid: process.pid };
+  const record: EmbeddedServicesRecord = { ...currentProcessIdentity() };
+  const secrets: string[] = [];
   try {
+    if (!config.couchUrl || !config.redisUrl) ensurePrivateDir(dataDir);
     let couchUrl = config.couchUrl;
     if (!couchUrl) {
-      const couch = await startEmbeddedCouch({ port: config.embeddedCouchPort, dataDir: join(dataDir, 'couch') });
+      const couchDir = join(dataDir, 'couch');
+      ensurePrivateDir(couchDir);
+      const admin = { username: 'admin', password: randomBytes(24).toString('hex') };
+      const couch = await startEmbeddedCouch({ port: config.embeddedCouchPort, dataDir: couchDir, admin });
       stops.push(() => couch.stop());
-      couchUrl = record.couchUrl = couch.url;
-      logger.info({ url: couch.url, dataDir: join(dataDir, 'couch') }, 'COUCHDB_URL not set: started the embedded CouchDB-compatible server');
+      // The launcher may or may not put the credentials in its URL: strip them, then add ours.
+      const base = new URL(couch.url);
+      base.username = '';
+      base.password = '';
+      couchUrl = record.couchUrl = withCredentials(base.href, admin);
+      secrets.push(admin.password);
+      logger.info({ url: base.href.replace(/\/$/, ''), dataDir: couchDir }, 'COUCHDB_URL not set: started the embedded CouchDB-compatible server (random admin, see the runtime record)');
     }
-    let redisUrl = config.redisUrl;
-    if (!redisUrl) {
-      const redis = await startEmbeddedRedis({ dataDir: join(dataDir, 'redis'), appendOnly: true });
-      stops.push(() => redis.stop());
-      redisUrl = record.redisUrl = redis.url;
-      logger.info({ url: redis.url, dataDir: join(dataDir, 'redis') }, 'REDIS_URL not set: started a private redis-server (AOF on)');
+    let redis: RedisTarget = { redisUrl: config.redisUrl ?? '' };
+    if (!config.redisUrl) {
+      const redisDir = join(dataDir, 'redis');
+      const server = await startEmbeddedRedis({ dataDir: redisDir, appendOnly: true, unixSocket: true });
+      stops.push(() => server.stop());
+      redis = { redisUrl: server.url, redisPassword: server.password };
+      record.redisUrl = server.url;
+      record.redisPassword = server.password;
+      if (server.password) secrets.push(server.password);
+      logger.info({ socket: server.url, dataDir: redisDir }, 'REDIS_URL not set: started a private redis-server (unix socket, password, AOF on)');
     }
     if (stops.length > 0) {
       // Lets CLI commands with the same data dir find these servers (src/runtime/command-services.ts).
       await writeRuntimeRecord(dataDir, record).catch((err: Error) => logger.warn({ err: err.message }, 'cannot write the embedded services record'));
       stops.push(() => removeRuntimeRecord(dataDir, record.pid));
     }
-    return { couchUrl, redisUrl, stop: () => stopAll(stops) };
+    return { couchUrl, ...redis, secrets, stop: () => stopAll(stops) };
   } catch (err) {
     await stopAll(stops);
     throw err;

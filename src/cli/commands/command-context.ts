@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { configSecrets, type Config } from '../../config/config.js';
 import type { OptionKey } from '../../config/options.js';
 import { createLogger, type Logger } from '../../log/logger.js';
@@ -10,7 +10,8 @@ import { NumberIndex } from '../../index/number-index.js';
 import { RebuildQueue } from '../../queue/rebuild-queue.js';
 import { resolveCommandServices } from '../../runtime/command-services.js';
 import { redactUrl } from '../../util/redact.js';
-import { addConfigFlags, configFromFlags } from './daemon-commands.js';
+import { openRedis } from '../../redis/connection.js';
+import { addConfigFlags, configFromFlags, warnAboutPasswordFlags } from './daemon-commands.js';
 
 /** The config flags that matter to one-shot commands (no workers, no HTTP endpoint here). */
 export const COMMAND_FLAGS: readonly OptionKey[] = ['couchUrl', 'redisUrl', 'dataDir', 'prefix', 'logLevel'];
@@ -40,20 +41,24 @@ export interface CommandContext {
 export async function runWithContext(flags: Record<string, unknown>, body: (ctx: CommandContext) => Promise<number>): Promise<void> {
   const config = configFromFlags(flags);
   const explicitLevel = flags.logLevel !== undefined || Boolean(process.env.LOG_LEVEL);
+  // Embedded servers' secrets join the list once known: the logger reads it at every line.
+  const secrets = configSecrets(config);
   const logger = createLogger({
     level: explicitLevel ? config.logLevel : 'warn',
-    secrets: configSecrets(config),
+    secrets,
     destination: pino.destination({ dest: 2, sync: true }),
   });
+  warnAboutPasswordFlags(flags, logger);
   const out = (text: string) => void process.stdout.write(text);
   const err = (text: string) => void process.stderr.write(text);
   let code = 1;
   const services = await resolveCommandServices(config, logger);
+  secrets.push(...services.secrets);
   const redisDisplay = redactUrl(services.redisUrl);
   // Unreachable at start: give up after a few tries instead of hanging. Once connected (a long
   // --wait), ride out a Redis restart of up to ~30 s.
   let connected = false;
-  const redis = new Redis(services.redisUrl, {
+  const redis = openRedis(services, {
     lazyConnect: true,
     maxRetriesPerRequest: 20,
     retryStrategy: (times) => (times > (connected ? 20 : 3) ? null : Math.min(200 * times, 2000)),

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { configSecrets, loadConfig, type Config } from '../../config/config.js';
 import { OPTIONS, type OptionKey } from '../../config/options.js';
-import { createLogger } from '../../log/logger.js';
+import { createLogger, type Logger } from '../../log/logger.js';
 import { Daemon } from '../../daemon.js';
 import { Metrics } from '../../metrics/metrics.js';
 import { startOpsEndpoint, type OpsEndpoint } from '../../http/ops-endpoint.js';
@@ -30,6 +30,28 @@ export function addConfigFlags(command: Command, only?: readonly OptionKey[]): C
   return command;
 }
 
+/**
+ * Logs one warning per URL flag that carries a password: the command line of a process is
+ * visible to every local user (ps). The flag is named, the value never shown.
+ */
+export function warnAboutPasswordFlags(flags: Record<string, unknown>, logger: Logger): void {
+  for (const key of ['couchUrl', 'redisUrl'] as const) {
+    const value = flags[key];
+    if (typeof value !== 'string' || !urlHasPassword(value)) continue;
+    const flag = FLAGS.find(([k]) => k === key)![1].split(' ')[0];
+    const env = OPTIONS[key].env;
+    logger.warn({ flag }, `a password given on the command line (${flag}) is visible to every local user; set ${env} or ${env}_FILE instead`);
+  }
+}
+
+function urlHasPassword(value: string): boolean {
+  try {
+    return new URL(value).password !== '';
+  } catch {
+    return false;
+  }
+}
+
 export function configFromFlags(flags: Record<string, unknown>): Config {
   const overrides: Partial<Record<OptionKey, unknown>> = {};
   for (const [key] of FLAGS) if (flags[key] !== undefined) overrides[key] = flags[key];
@@ -44,7 +66,7 @@ export function addDaemonCommands(program: Command): void {
   ];
   for (const [name, description, r, isDefault] of roles) {
     addConfigFlags(program.command(name, { isDefault }).description(description)).action(async (flags: Record<string, unknown>) => {
-      await runDaemon(configFromFlags(flags), r);
+      await runDaemon(configFromFlags(flags), r, flags);
     });
   }
 }
@@ -53,9 +75,13 @@ export function addDaemonCommands(program: Command): void {
  * Runs until SIGTERM/SIGINT: graceful stop (see Daemon.stop), ops endpoint closed, exit 0; a
  * second signal forces exit 1. A fatal error (CouchDB refused the credentials) exits 2.
  */
-export async function runDaemon(config: Config, roles: Roles): Promise<void> {
-  const logger = createLogger({ level: config.logLevel, secrets: configSecrets(config) });
+export async function runDaemon(config: Config, roles: Roles, flags: Record<string, unknown> = {}): Promise<void> {
+  // Embedded servers' secrets join the list once known: the logger reads it at every line.
+  const secrets = configSecrets(config);
+  const logger = createLogger({ level: config.logLevel, secrets });
+  warnAboutPasswordFlags(flags, logger);
   const services = await resolveServices(config, logger);
+  secrets.push(...services.secrets);
   let daemon: Daemon | undefined;
   let ops: OpsEndpoint | undefined;
   let stopping = false;
@@ -83,7 +109,7 @@ export async function runDaemon(config: Config, roles: Roles): Promise<void> {
   process.on('SIGTERM', () => void stop(0, 'SIGTERM'));
   process.on('SIGINT', () => void stop(0, 'SIGINT'));
   daemon = new Daemon({
-    settings: { ...config, couchUrl: services.couchUrl, redisUrl: services.redisUrl },
+    settings: { ...config, couchUrl: services.couchUrl, redisUrl: services.redisUrl, redisPassword: services.redisPassword },
     roles,
     logger,
     metrics: new Metrics({ defaultMetrics: true }),
@@ -101,6 +127,7 @@ export async function runDaemon(config: Config, roles: Roles): Promise<void> {
       timing: config,
       dashboardUser: config.dashboardUser,
       dashboardPassword: config.dashboardPassword,
+      dashboardWritable: config.dashboardWritable,
     });
   } catch (err) {
     logger.fatal({ err: err instanceof Error ? err.message : String(err), host: config.httpHost, port: config.httpPort }, 'cannot start the ops endpoint (NUMBERS_SYNC_HTTP_HOST / NUMBERS_SYNC_HTTP_PORT)');

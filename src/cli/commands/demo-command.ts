@@ -59,10 +59,13 @@ async function runDemo(): Promise<number> {
       couchUrl = couch.url;
     }
     let redisUrl = config.redisUrl;
+    let redisPassword: string | undefined;
     if (!redisUrl) {
-      const redis = await startEmbeddedRedis({});
+      // Private like the daemon's: a unix socket in a 0700 temporary directory, with a password.
+      const redis = await startEmbeddedRedis({ unixSocket: true });
       stops.push(() => redis.stop());
       redisUrl = redis.url;
+      redisPassword = redis.password;
     } else {
       const url = redisUrl;
       stops.push(() => deleteKeys(url, prefix));
@@ -71,7 +74,7 @@ async function runDemo(): Promise<number> {
 
     const couch = new CouchClient({ url: couchUrl });
     for (const db of [...NUMBERS_DBS, ...ACCOUNTS.map(([, id]) => accountDbName(id))]) await createDb(couch, db);
-    const daemon = new Daemon({ settings: { ...config, couchUrl, redisUrl, prefix }, roles: { listen: true, work: true }, logger }).start();
+    const daemon = new Daemon({ settings: { ...config, couchUrl, redisUrl, redisPassword, prefix }, roles: { listen: true, work: true }, logger }).start();
     stops.push(() => daemon.stop());
     out(`daemon running; accounts ${ACCOUNTS.map(([name, id]) => `${name}=${id}`).join(' ')}\n\n`);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideReadiness, listenerCheck, pollStaleAfterMs, workersCheck, type ReadinessFacts } from '../../../src/http/readiness.js';
+import { decideReadiness, listenerCheck, pollStaleAfterMs, withQueueState, workersCheck, type ReadinessFacts } from '../../../src/http/readiness.js';
 
 const timing = { feedTimeoutMs: 30_000, pollIntervalMs: 2000, rescanIntervalMs: 60_000, requestTimeoutMs: 60_000 };
 const now = 1_000_000_000;
@@ -108,5 +108,14 @@ describe('decideReadiness', () => {
 
   it('keeps a standby listener ready', () => {
     expect(decideReadiness(facts({ listener: { leader: false } })).ready).toBe(true);
+  });
+});
+
+describe('withQueueState', () => {
+  const ready = { ready: true, checks: { couchdb: { ok: true, detail: 'answers' } } };
+  it('adds a failing queue check only when the queue is paused', () => {
+    expect(withQueueState(ready, { paused: false })).toBe(ready);
+    expect(withQueueState(ready, { paused: undefined })).toBe(ready);
+    expect(withQueueState(ready, { paused: true })).toEqual({ ready: false, checks: { ...ready.checks, queue: { ok: false, detail: 'rebuild queue is paused: no worker takes jobs' } } });
   });
 });
