@@ -38,6 +38,9 @@ export interface DaemonOptions {
   /** Test hooks to widen race windows; never set in production. */
   hooks?: {
     afterBatch?: (db: string, rows: number) => Promise<void> | void;
+    /** Around the listener's index commits (a page read, not yet applied / applied, not yet enqueued). */
+    beforeCommit?: (db: string) => Promise<void> | void;
+    afterCommit?: (db: string) => Promise<void> | void;
     beforeWrite?: (accountId: string) => Promise<void>;
   };
 }
@@ -81,6 +84,8 @@ export class Daemon {
         metrics: this.metrics,
         onFatal: (err) => opts.onFatal?.(err),
         afterBatch: opts.hooks?.afterBatch,
+        beforeCommit: opts.hooks?.beforeCommit,
+        afterCommit: opts.hooks?.afterCommit,
       });
     }
     if (opts.roles.work) {

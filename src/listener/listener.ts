@@ -31,6 +31,8 @@ export interface ListenerOptions {
   /** Called once when CouchDB refuses our credentials: the daemon must stop. */
   onFatal: (err: Error) => void;
   afterBatch?: (db: string, rows: number) => Promise<void> | void;
+  beforeCommit?: (db: string) => Promise<void> | void;
+  afterCommit?: (db: string) => Promise<void> | void;
 }
 
 export interface ListenerStatus extends Partial<SessionStatus> {
@@ -54,7 +56,7 @@ export class Listener {
     this.lease = new ListenerLease(opts.redis, opts.index.keys.listenerLease, owner, opts.leaseTtlMs);
     this.drainer = new DbDrainer({
       couch: opts.couch,
-      index: opts.index,
+      index: withHooks(opts.index, opts),
       outbox: opts.outbox,
       logger: opts.logger,
       metrics: opts.metrics,
@@ -119,4 +121,15 @@ export class Listener {
     }
     await this.lease.release().catch(() => undefined);
   }
+}
+
+function withHooks(index: NumberIndex, opts: ListenerOptions): NumberIndex {
+  const hooked = Object.create(index) as NumberIndex;
+  hooked.commit = async (epoch, db, changes, seq, token) => {
+    await opts.beforeCommit?.(db);
+    const out = await index.commit(epoch, db, changes, seq, token);
+    await opts.afterCommit?.(db);
+    return out;
+  };
+  return hooked;
 }
