@@ -2,7 +2,6 @@ import { Redis } from 'ioredis';
 import { CouchClient } from './couch/couch-client.js';
 import { NumberIndex } from './index/number-index.js';
 import { RebuildQueue } from './queue/rebuild-queue.js';
-import { RebuildOutbox } from './queue/outbox.js';
 import { Listener } from './listener/listener.js';
 import { AccountRebuilder } from './rebuild/account-rebuilder.js';
 import { RebuildWorker } from '../workers/rebuild-worker.js';
@@ -79,7 +78,6 @@ export class Daemon {
         couch: this.couch,
         index: this.index,
         queue: this.queue,
-        outbox: new RebuildOutbox(this.index, this.queue),
         logger: logger.child({ role: 'listener' }),
         metrics: this.metrics,
         onFatal: (err) => opts.onFatal?.(err),
