@@ -7,6 +7,9 @@ import { AccountRebuilder } from './rebuild/account-rebuilder.js';
 import { RebuildWorker } from '../workers/rebuild-worker.js';
 import { Metrics } from './metrics/metrics.js';
 import type { Logger } from './log/logger.js';
+import { judgeEvictionPolicy, readMaxmemoryPolicy } from './redis/eviction-policy.js';
+import { backoffDelay } from './util/backoff.js';
+import { abortableSleep } from './util/abortable-sleep.js';
 
 export interface DaemonSettings {
   couchUrl: string;
@@ -25,6 +28,8 @@ export interface DaemonSettings {
   /** Delay of new rebuild jobs, coalescing bursts (0 or unset: none). */
   coalesceMs?: number;
   shutdownTimeoutMs: number;
+  /** Start even when Redis may evict keys (maxmemory-policy other than noeviction). */
+  allowEviction?: boolean;
 }
 
 export interface DaemonOptions {
@@ -54,6 +59,8 @@ export class Daemon {
   readonly listener: Listener | undefined;
   readonly worker: RebuildWorker | undefined;
   private readonly workerRedis: Redis | undefined;
+  private starting: Promise<void> | undefined;
+  private readonly stopping = new AbortController();
 
   constructor(private readonly opts: DaemonOptions) {
     const { settings, logger } = opts;
@@ -94,6 +101,8 @@ export class Daemon {
         connection: this.workerRedis,
         prefix: settings.prefix,
         concurrency: settings.concurrency,
+        // Started by start(), once Redis was checked.
+        autorun: false,
         logger: logger.child({ role: 'worker' }),
         metrics: this.metrics,
         rebuilder: new AccountRebuilder({
@@ -107,9 +116,44 @@ export class Daemon {
     }
   }
 
+  /**
+   * Checks Redis's eviction policy, then starts the listener and the workers. A policy that
+   * may evict keys stops the daemon (onFatal) unless allowEviction is set.
+   */
   start(): this {
-    this.listener?.start();
+    this.starting ??= this.checkEvictionPolicy().then(
+      (ok) => {
+        if (!ok || this.stopping.signal.aborted) return;
+        this.listener?.start();
+        this.worker?.worker.run().catch((err: Error) => this.opts.logger.error({ err: err.message }, 'rebuild worker stopped'));
+      },
+      () => undefined,
+    );
     return this;
+  }
+
+  /** False when the daemon must not start (reported through onFatal). Waits for Redis to answer. */
+  private async checkEvictionPolicy(): Promise<boolean> {
+    const { logger, settings } = this.opts;
+    let policy: string | undefined;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        policy = await readMaxmemoryPolicy(this.redis);
+        break;
+      } catch (err) {
+        if (this.stopping.signal.aborted) return false;
+        logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'cannot read the Redis memory policy (INFO memory); retrying');
+        await abortableSleep(backoffDelay(attempt), this.stopping.signal);
+      }
+    }
+    const verdict = judgeEvictionPolicy(policy, settings.allowEviction ?? false);
+    if (verdict.ok) return true;
+    if (verdict.allowed) {
+      logger.warn({ policy: verdict.policy }, 'Redis maxmemory-policy is not noeviction; starting anyway (NUMBERS_SYNC_ALLOW_EVICTION): evicted keys make account docs drift');
+      return true;
+    }
+    this.opts.onFatal?.(verdict.error);
+    return false;
   }
 
   /**
@@ -123,6 +167,8 @@ export class Daemon {
   async stop(): Promise<void> {
     const { logger, settings } = this.opts;
     const started = Date.now();
+    this.stopping.abort();
+    await settleWithin(this.starting, 2000);
     const [listenerDone, workerDone] = await Promise.all([
       settleWithin(this.listener?.stop(), settings.shutdownTimeoutMs),
       // BullMQ's close() waits for active jobs; a later close(true) would only return that same promise.
