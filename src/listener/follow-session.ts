@@ -135,7 +135,7 @@ export class FollowSession {
     if (this.bootstrapping) outbox.hold();
     else {
       await outbox.flush();
-      await this.reconcileIfPending();
+      await this.reconcileLeftPending();
     }
 
     let position: unknown;
@@ -160,9 +160,15 @@ export class FollowSession {
       await index.markReady(this.epoch);
       const flushed = await outbox.flush();
       this.bootstrapping = false;
-      const accounts = await this.reconcileIfPending();
-      logger.info({ dirtyAccounts: flushed, accountDbs: accounts }, 'index replay complete; reconciling every account');
+      const accounts = await this.reconcileIfPending().catch((err: unknown) => this.endOnError(err));
+      if (accounts !== undefined) logger.info({ dirtyAccounts: flushed, accountDbs: accounts }, 'index replay complete; reconciling every account');
     }
+  }
+
+  /** A reconcile an earlier session (or rescan) did not finish; a failure leaves it to the next rescan. */
+  private async reconcileLeftPending(): Promise<void> {
+    const accounts = await this.reconcileIfPending().catch((err: unknown) => this.endOnError(err));
+    if (accounts !== undefined) this.opts.logger.info({ accountDbs: accounts }, 'reconcile left pending by an earlier session done: every account database enqueued');
   }
 
   /**
@@ -179,12 +185,11 @@ export class FollowSession {
    * epoch is still pending, then clears the mark. Returns the number of accounts enqueued.
    */
   private async reconcileIfPending(): Promise<number | undefined> {
-    const { index, couch, queue, logger } = this.opts;
+    const { index, couch, queue } = this.opts;
     if (!(await index.reconcilePending(this.epoch))) return undefined;
     const accounts = await listAccountIds(couch, this.signal);
     await queue.request(accounts);
     await index.finishReconcile(this.epoch);
-    if (!this.bootstrapping) logger.debug({ accountDbs: accounts.length }, 'every account database enqueued for the reconcile');
     return accounts.length;
   }
 
@@ -280,7 +285,7 @@ export class FollowSession {
     await this.recheckMissingAccounts();
     if (!this.bootstrapping) {
       await this.opts.outbox.flushIfReleased();
-      await this.reconcileIfPending();
+      await this.reconcileLeftPending();
     }
     return requested;
   }

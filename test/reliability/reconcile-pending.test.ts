@@ -33,10 +33,13 @@ describe('the reconcile after an index replay', () => {
   });
 
   it('is done by a later session when listing the account databases failed after ready', async () => {
-    daemon = startTestDaemon(testSettings(proxy.url, redisUrl(), uniquePrefix('reconcile')));
+    const prefix = uniquePrefix('reconcile');
+    daemon = startTestDaemon(testSettings(proxy.url, redisUrl(), prefix));
     await waitFor(() => proxy.failed.length > 0, { what: 'the account listing to fail' });
     await waitFor(async () => (await fx.listed(A)).length === 1, { what: 'A listed (index ready)' });
+    await daemon.stop();
     failAccountListing = false;
+    daemon = startTestDaemon(testSettings(proxy.url, redisUrl(), prefix));
     await waitFor(async () => !(await fx.listed(C)).includes(STALE), { what: 'the reconcile to remove the stale entry of C', timeoutMs: 30_000 });
     expect(await fx.drift([A, C])).toEqual([]);
   }, 60_000);
