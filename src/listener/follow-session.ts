@@ -65,6 +65,8 @@ export class FollowSession {
   private readonly ignoredLogged = new Set<string>();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private readonly retryAttempts = new Map<string, number>();
+  /** A reconcile under way (start, end of replay and rescans may all ask for one). */
+  private reconciling: Promise<number | undefined> | undefined;
   /** Databases drained to their end (or forgotten) at least once in this session. */
   private readonly drainedOnce = new Set<string>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -168,7 +170,7 @@ export class FollowSession {
   /** A reconcile an earlier session (or rescan) did not finish; a failure leaves it to the next rescan. */
   private async reconcileLeftPending(): Promise<void> {
     const accounts = await this.reconcileIfPending().catch((err: unknown) => this.endOnError(err));
-    if (accounts !== undefined) this.opts.logger.info({ accountDbs: accounts }, 'reconcile left pending by an earlier session done: every account database enqueued');
+    if (accounts !== undefined) this.opts.logger.info({ accountDbs: accounts }, 'pending reconcile done: every account database enqueued');
   }
 
   /**
@@ -184,7 +186,12 @@ export class FollowSession {
    * Enqueues a rebuild of every account database if the reconcile after the replay of this
    * epoch is still pending, then clears the mark. Returns the number of accounts enqueued.
    */
-  private async reconcileIfPending(): Promise<number | undefined> {
+  private reconcileIfPending(): Promise<number | undefined> {
+    this.reconciling ??= this.reconcile().finally(() => (this.reconciling = undefined));
+    return this.reconciling;
+  }
+
+  private async reconcile(): Promise<number | undefined> {
     const { index, couch, queue } = this.opts;
     if (!(await index.reconcilePending(this.epoch))) return undefined;
     const accounts = await listAccountIds(couch, this.signal);
