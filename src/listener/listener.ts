@@ -162,4 +162,3 @@ export class Listener {
     await this.lease.release().catch(() => undefined);
   }
 }
-
