@@ -60,6 +60,7 @@ export class Daemon {
   readonly worker: RebuildWorker | undefined;
   private readonly workerRedis: Redis | undefined;
   private starting: Promise<void> | undefined;
+  private partsStarted = false;
   private readonly stopping = new AbortController();
 
   constructor(private readonly opts: DaemonOptions) {
@@ -118,38 +119,55 @@ export class Daemon {
 
   /**
    * Checks Redis's eviction policy, then starts the listener and the workers. A policy that
-   * may evict keys stops the daemon (onFatal) unless allowEviction is set.
+   * may evict keys stops the daemon (onFatal) unless allowEviction is set. While Redis does not
+   * answer, they start anyway (they retry and report it themselves) and the policy is checked
+   * as soon as it answers.
    */
   start(): this {
-    this.starting ??= this.checkEvictionPolicy().then(
-      (ok) => {
-        if (!ok || this.stopping.signal.aborted) return;
-        this.listener?.start();
-        this.worker?.worker.run().catch((err: Error) => this.opts.logger.error({ err: err.message }, 'rebuild worker stopped'));
-      },
-      () => undefined,
-    );
+    this.starting ??= this.checkThenStart().catch((err: unknown) => this.opts.logger.error({ err: String(err) }, 'start-up failed'));
     return this;
   }
 
-  /** False when the daemon must not start (reported through onFatal). Waits for Redis to answer. */
-  private async checkEvictionPolicy(): Promise<boolean> {
-    const { logger, settings } = this.opts;
+  private async checkThenStart(): Promise<void> {
+    const { logger } = this.opts;
     let policy: string | undefined;
-    for (let attempt = 0; ; attempt++) {
+    try {
+      policy = await readMaxmemoryPolicy(this.redis);
+    } catch (err) {
+      logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'cannot read the Redis memory policy (INFO memory) yet; checking it once Redis answers');
+      this.startParts();
+      const later = await this.readPolicyPatiently();
+      if (!later.read) return;
+      policy = later.policy;
+    }
+    if (this.acceptPolicy(policy)) this.startParts();
+  }
+
+  private startParts(): void {
+    if (this.partsStarted || this.stopping.signal.aborted) return;
+    this.partsStarted = true;
+    this.listener?.start();
+    this.worker?.worker.run().catch((err: Error) => this.opts.logger.error({ err: err.message }, 'rebuild worker stopped'));
+  }
+
+  private async readPolicyPatiently(): Promise<{ read: true; policy: string | undefined } | { read: false }> {
+    for (let attempt = 0; !this.stopping.signal.aborted; attempt++) {
+      await abortableSleep(backoffDelay(attempt), this.stopping.signal);
       try {
-        policy = await readMaxmemoryPolicy(this.redis);
-        break;
-      } catch (err) {
-        if (this.stopping.signal.aborted) return false;
-        logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'cannot read the Redis memory policy (INFO memory); retrying');
-        await abortableSleep(backoffDelay(attempt), this.stopping.signal);
+        return { read: true, policy: await readMaxmemoryPolicy(this.redis) };
+      } catch {
+        // Still unreachable: the listener and workers report it.
       }
     }
-    const verdict = judgeEvictionPolicy(policy, settings.allowEviction ?? false);
+    return { read: false };
+  }
+
+  /** False (after reporting through onFatal) when the daemon must not run under this policy. */
+  private acceptPolicy(policy: string | undefined): boolean {
+    const verdict = judgeEvictionPolicy(policy, this.opts.settings.allowEviction ?? false);
     if (verdict.ok) return true;
     if (verdict.allowed) {
-      logger.warn({ policy: verdict.policy }, 'Redis maxmemory-policy is not noeviction; starting anyway (NUMBERS_SYNC_ALLOW_EVICTION): evicted keys make account docs drift');
+      this.opts.logger.warn({ policy: verdict.policy }, 'Redis maxmemory-policy is not noeviction; starting anyway (NUMBERS_SYNC_ALLOW_EVICTION): evicted keys make account docs drift');
       return true;
     }
     this.opts.onFatal?.(verdict.error);
