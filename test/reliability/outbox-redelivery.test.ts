@@ -4,6 +4,7 @@ import { privateCouchWith, uniquePrefix, type CouchHandle } from '../harness/ser
 import { CouchFixture } from '../harness/numbers.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { waitFor } from '../harness/wait.js';
+import { LogCapture } from '../harness/log-capture.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded-redis.js';
 import { NumberIndex } from '../../src/index/number-index.js';
 import type { Daemon } from '../../src/daemon.js';
@@ -47,7 +48,8 @@ describe('outbox delivery after a failed enqueue', () => {
       await admin.config('SET', 'maxmemory', '1');
       setTimeout(() => void admin.config('SET', 'maxmemory', '0').then(() => (refused = true)), 1000);
     };
-    daemon = startTestDaemon(testSettings(couch.url, redis.url, prefix, { leaseTtlMs: 10_000, rescanIntervalMs: 600_000 }), { hooks: { afterCommit } });
+    const log = new LogCapture();
+    daemon = startTestDaemon(testSettings(couch.url, redis.url, prefix, { leaseTtlMs: 10_000, rescanIntervalMs: 600_000 }), { hooks: { afterCommit }, logger: log.logger });
     await fx.putNumber({ _id: '+14155550100', pvt_state: 'in_service', pvt_assigned_to: A });
     await waitFor(async () => (await fx.listed(A)).length === 1, { what: 'first number listed' });
 
@@ -57,5 +59,7 @@ describe('outbox delivery after a failed enqueue', () => {
     expect((await new NumberIndex(admin, prefix).lookup('+14155550101'))?.accounts).toEqual([A]);
     await waitFor(async () => (await fx.listed(A)).length === 2, { what: 'the number committed before the failure listed' });
     expect(await admin.hlen(new NumberIndex(admin, prefix).keys.dirty)).toBe(0);
+    expect(log.find((r) => r.msg === 'enqueueing rebuilds failed; the outbox keeps them and retries' && /OOM/.test(String(r.err)))).toBeDefined();
+    expect(log.find((r) => r.msg === 'follow session ended; starting a new one')).toBeUndefined();
   }, 60_000);
 });
