@@ -3,7 +3,6 @@ import { openRedis } from './redis/connection.js';
 import { CouchClient } from './couch/couch-client.js';
 import { NumberIndex } from './index/number-index.js';
 import { RebuildQueue } from './queue/rebuild-queue.js';
-import { RebuildOutbox } from './queue/outbox.js';
 import { Listener } from './listener/listener.js';
 import { AccountRebuilder } from './rebuild/account-rebuilder.js';
 import { AccountDocCache, DocCacheSeal, docCacheKey } from './rebuild/doc-cache.js';
@@ -12,6 +11,9 @@ import { FailedJobRetrier } from './queue/failed-job-retrier.js';
 import { RebuildWorker } from '../workers/rebuild-worker.js';
 import { Metrics } from './metrics/metrics.js';
 import type { Logger } from './log/logger.js';
+import { judgeEvictionPolicy, readMaxmemoryPolicy } from './redis/eviction-policy.js';
+import { backoffDelay } from './util/backoff.js';
+import { abortableSleep } from './util/abortable-sleep.js';
 
 export interface DaemonSettings {
   couchUrl: string;
@@ -35,6 +37,8 @@ export interface DaemonSettings {
   /** Delay of new rebuild jobs, coalescing bursts (0 or unset: none). */
   coalesceMs?: number;
   shutdownTimeoutMs: number;
+  /** Start even when Redis may evict keys (maxmemory-policy other than noeviction). */
+  allowEviction?: boolean;
 }
 
 export interface DaemonOptions {
@@ -47,6 +51,9 @@ export interface DaemonOptions {
   /** Test hooks to widen race windows; never set in production. */
   hooks?: {
     afterBatch?: (db: string, rows: number) => Promise<void> | void;
+    /** Around the listener's index commits (a page read, not yet applied / applied, not yet enqueued). */
+    beforeCommit?: (db: string) => Promise<void> | void;
+    afterCommit?: (db: string) => Promise<void> | void;
     beforeWrite?: (accountId: string) => Promise<void>;
   };
 }
@@ -62,6 +69,9 @@ export class Daemon {
   readonly worker: RebuildWorker | undefined;
   private readonly workerRedis: Redis | undefined;
   private readonly failedJobRetrier: FailedJobRetrier | undefined;
+  private starting: Promise<void> | undefined;
+  private partsStarted = false;
+  private readonly stopping = new AbortController();
 
   constructor(private readonly opts: DaemonOptions) {
     const { settings, logger } = opts;
@@ -86,11 +96,12 @@ export class Daemon {
         couch: this.couch,
         index: this.index,
         queue: this.queue,
-        outbox: new RebuildOutbox(this.index, this.queue),
         logger: logger.child({ role: 'listener' }),
         metrics: this.metrics,
         onFatal: (err) => opts.onFatal?.(err),
         afterBatch: opts.hooks?.afterBatch,
+        beforeCommit: opts.hooks?.beforeCommit,
+        afterCommit: opts.hooks?.afterCommit,
       });
     }
     if (opts.roles.work) {
@@ -103,6 +114,8 @@ export class Daemon {
         connection: this.workerRedis,
         prefix: settings.prefix,
         concurrency: settings.concurrency,
+        // Started by start(), once Redis was checked.
+        autorun: false,
         logger: workerLogger,
         metrics: this.metrics,
         couchAvailability,
@@ -127,10 +140,62 @@ export class Daemon {
     }
   }
 
+  /**
+   * Checks Redis's eviction policy, then starts the listener and the workers. A policy that
+   * may evict keys stops the daemon (onFatal) unless allowEviction is set. While Redis does not
+   * answer, they start anyway (they retry and report it themselves) and the policy is checked
+   * as soon as it answers.
+   */
   start(): this {
+    this.starting ??= this.checkThenStart().catch((err: unknown) => this.opts.logger.error({ err: String(err) }, 'start-up failed'));
+    return this;
+  }
+
+  private async checkThenStart(): Promise<void> {
+    const { logger } = this.opts;
+    let policy: string | undefined;
+    try {
+      policy = await readMaxmemoryPolicy(this.redis);
+    } catch (err) {
+      logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'cannot read the Redis memory policy (INFO memory) yet; checking it once Redis answers');
+      this.startParts();
+      const later = await this.readPolicyPatiently();
+      if (!later.read) return;
+      policy = later.policy;
+    }
+    if (this.acceptPolicy(policy)) this.startParts();
+  }
+
+  private startParts(): void {
+    if (this.partsStarted || this.stopping.signal.aborted) return;
+    this.partsStarted = true;
     this.listener?.start();
     this.failedJobRetrier?.start();
-    return this;
+    this.worker?.worker.run().catch((err: Error) => this.opts.logger.error({ err: err.message }, 'rebuild worker stopped'));
+  }
+
+  private async readPolicyPatiently(): Promise<{ read: true; policy: string | undefined } | { read: false }> {
+    for (let attempt = 0; !this.stopping.signal.aborted; attempt++) {
+      await abortableSleep(backoffDelay(attempt), this.stopping.signal);
+      try {
+        return { read: true, policy: await readMaxmemoryPolicy(this.redis) };
+      } catch {
+        // Still unreachable: the listener and workers report it.
+      }
+    }
+    return { read: false };
+  }
+
+  /** False (after reporting through onFatal) when the daemon must not run under this policy. */
+  private acceptPolicy(policy: string | undefined): boolean {
+    const verdict = judgeEvictionPolicy(policy, this.opts.settings.allowEviction ?? false);
+    if (verdict.ok) return true;
+    if (verdict.allowed) {
+      this.opts.logger.warn({ policy: verdict.policy }, 'Redis maxmemory-policy is not noeviction; starting anyway (NUMBERS_SYNC_ALLOW_EVICTION): evicted keys make account docs drift');
+      return true;
+    }
+    this.opts.onFatal?.(verdict.error);
+    return false;
   }
 
   /**
@@ -144,6 +209,8 @@ export class Daemon {
   async stop(): Promise<void> {
     const { logger, settings } = this.opts;
     const started = Date.now();
+    this.stopping.abort();
+    await settleWithin(this.starting, 2000);
     const [listenerDone, workerDone] = await Promise.all([
       settleWithin(this.listener?.stop(), settings.shutdownTimeoutMs),
       // BullMQ's close() waits for active jobs; a later close(true) would only return that same promise.

@@ -64,6 +64,14 @@ export const OPTIONS = {
   pollIntervalMs: { env: 'NUMBERS_SYNC_POLL_INTERVAL_MS', schema: int(100).default(2000), help: 'Drain interval of every database when _db_updates is unavailable.' },
   feedTimeoutMs: { env: 'NUMBERS_SYNC_FEED_TIMEOUT_MS', schema: int(100, 600_000).default(30_000), help: 'Longpoll timeout of the _db_updates feed.' },
   requestTimeoutMs: { env: 'NUMBERS_SYNC_REQUEST_TIMEOUT_MS', schema: int(1000).default(60_000), help: 'Watchdog: a CouchDB request running longer than this (beyond a feed timeout) is aborted and retried.' },
+  allowEviction: {
+    env: 'NUMBERS_SYNC_ALLOW_EVICTION',
+    schema: z
+      .union([z.boolean(), z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' })])
+      .transform((v) => v === true || v === 'true' || v === '1')
+      .default(false),
+    help: 'Start even though Redis maxmemory-policy is not noeviction (evicted index keys make account docs drift).',
+  },
   leaseTtlMs: { env: 'NUMBERS_SYNC_LEASE_TTL_MS', schema: int(1000).default(10_000), help: 'Listener lease time-to-live; a standby takes over within this time.' },
   jobAttempts: { env: 'NUMBERS_SYNC_JOB_ATTEMPTS', schema: int(1, 100).default(8), help: 'Attempts of a rebuild job before it lands in the failed set.' },
   jobBackoffMs: { env: 'NUMBERS_SYNC_JOB_BACKOFF_MS', schema: int(1).default(1000), help: 'First retry delay of a failed rebuild (exponential, with jitter).' },

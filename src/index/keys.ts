@@ -10,6 +10,10 @@ export class IndexKeys {
   get ready(): string {
     return `${this.prefix}:idx:ready`;
   }
+  /** = epoch while the reconcile of every account after a replay of that epoch is still to do. */
+  get reconcilePending(): string {
+    return `${this.prefix}:idx:reconcile`;
+  }
   /** Hash: numbers db name -> JSON of its last processed seq. */
   get checkpoints(): string {
     return `${this.prefix}:ckpt`;
@@ -22,6 +26,7 @@ export class IndexKeys {
   get missingAccounts(): string {
     return `${this.prefix}:missing-accounts`;
   }
+  /** Owner id of the one listener allowed to write the index (PX ttl); every index write checks it. */
   get listenerLease(): string {
     return `${this.prefix}:lease:listener`;
   }
@@ -41,4 +46,13 @@ export class IndexKeys {
   db(dbName: string): string {
     return `${this.prefix}:idx:db:${dbName}`;
   }
+
+  /** SCAN patterns of the per-number, per-account and per-database keys of the index (any epoch). */
+  get indexKeyPatterns(): string[] {
+    return [this.number(''), this.account(''), this.db('')].map((p) => `${escapeGlob(p)}*`);
+  }
+}
+
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
 }

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { EntryData } from '../spec/index.js';
 import { IndexKeys } from './keys.js';
-import { COMMIT_BATCH_LUA, CLEAR_DIRTY_LUA, READ_ACCOUNT_LUA } from './commit-script.js';
+import { runScript, SCRIPTS } from './lua-scripts.js';
+
+export { IndexLostError, LeaseLostError } from './index-errors.js';
 
 /** What the index stores per number: where it lives, who lists it, and its account-independent entry. */
 export interface IndexedNumber {
@@ -32,35 +34,45 @@ export interface IndexChange {
   value?: IndexedNumber;
 }
 
-export class IndexLostError extends Error {
-  constructor() {
-    super('the Redis index is gone (Redis restarted without persistence or was flushed)');
-    this.name = 'IndexLostError';
-  }
+/**
+ * What binds an index view to the listener lease: every write of the listener (pages,
+ * checkpoints, outbox marks, epoch, ready and reconcile state) is refused by its Lua script
+ * unless the lease key still holds `owner` (LeaseLostError).
+ */
+export interface IndexFence {
+  owner: string;
+  /** Test hooks around commits: a page read but not applied / applied but not yet enqueued. */
+  beforeCommit?: (db: string) => Promise<void> | void;
+  afterCommit?: (db: string) => Promise<void> | void;
 }
 
-type ScriptedRedis = Redis & {
-  nsyncCommit(epochKey: string, ckptKey: string, dirtyKey: string, epoch: string, batch: string): Promise<string[]>;
-  nsyncClearDirty(dirtyKey: string, token: string, ...accounts: string[]): Promise<number>;
-  nsyncReadAccount(epochKey: string, readyKey: string, accountKey: string, numberKeyPrefix: string, docKeyPrefix: string, accountId: string): Promise<Array<string | null> | null>;
-};
+/** Keys unlinked per script call when a new epoch drops an old index. */
+const UNLINK_BATCH = 500;
 
 /**
  * The Redis-side index: number -> listing accounts + entry, account -> numbers, db -> numbers,
  * per-db checkpoints and the dirty-account outbox. It lets a rebuild cost O(numbers of the account).
+ * Reads need nothing; the listener's writes go through a view fenced by its lease (`fencedBy`).
  */
 export class NumberIndex {
   readonly keys: IndexKeys;
-  private readonly redis: ScriptedRedis;
 
-  constructor(redis: Redis, prefix: string) {
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+    private readonly fence?: IndexFence,
+  ) {
     this.keys = new IndexKeys(prefix);
-    this.redis = redis as ScriptedRedis;
-    if (!('nsyncCommit' in redis)) {
-      redis.defineCommand('nsyncCommit', { numberOfKeys: 3, lua: COMMIT_BATCH_LUA });
-      redis.defineCommand('nsyncClearDirty', { numberOfKeys: 1, lua: CLEAR_DIRTY_LUA });
-      redis.defineCommand('nsyncReadAccount', { numberOfKeys: 3, lua: READ_ACCOUNT_LUA });
-    }
+  }
+
+  /** The same index, whose writes are refused once `fence.owner` no longer holds the listener lease. */
+  fencedBy(fence: IndexFence): NumberIndex {
+    return new NumberIndex(this.redis, this.keys.prefix, fence);
+  }
+
+  private get owner(): string {
+    if (!this.fence) throw new Error('index writes need the listener lease: use a view from NumberIndex.fencedBy(owner)');
+    return this.fence.owner;
   }
 
   /** The current epoch, or undefined when the index does not exist (first start or lost). */
@@ -69,17 +81,45 @@ export class NumberIndex {
   }
 
   /**
-   * Starts a new, empty index generation. Checkpoints and readiness of the old one are dropped
-   * so every database is replayed from the start.
+   * Starts a new, empty index generation: readiness, checkpoints and every number, account and
+   * database key an old generation left (only the epoch key may have been lost) are unlinked
+   * first, in batches, so a database deleted meanwhile cannot stay indexed. The epoch is set
+   * last: a crash half-way leaves no epoch, and the next session drops the rest.
+   * Returns the new epoch and the number of old keys dropped.
    */
   async resetEpoch(): Promise<string> {
+    const k = this.keys;
+    const lease = k.listenerLease;
+    await runScript(this.redis, SCRIPTS.unlinkKeys, [lease, k.epoch, k.ready, k.reconcilePending, k.checkpoints], [this.owner]);
+    for (const pattern of k.indexKeyPatterns) {
+      let cursor = '0';
+      do {
+        const [next, found] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        for (let i = 0; i < found.length; i += UNLINK_BATCH) {
+          await runScript(this.redis, SCRIPTS.unlinkKeys, [lease, ...found.slice(i, i + UNLINK_BATCH)], [this.owner]);
+        }
+      } while (cursor !== '0');
+    }
     const epoch = randomUUID();
-    await this.redis.multi().del(this.keys.checkpoints, this.keys.ready).set(this.keys.epoch, epoch).exec();
+    await runScript(this.redis, SCRIPTS.beginEpoch, [lease, k.epoch, k.ready, k.checkpoints, k.reconcilePending], [this.owner, epoch]);
     return epoch;
   }
 
+  /** Marks the replay of `epoch` complete and, atomically with it, the reconcile of every account pending. */
   async markReady(epoch: string): Promise<void> {
-    await this.redis.set(this.keys.ready, epoch);
+    const k = this.keys;
+    await runScript(this.redis, SCRIPTS.markReady, [k.listenerLease, k.epoch, k.ready, k.reconcilePending], [this.owner, epoch]);
+  }
+
+  /** True while the reconcile after the replay of `epoch` has not enqueued every account yet. */
+  async reconcilePending(epoch: string): Promise<boolean> {
+    return (await this.redis.get(this.keys.reconcilePending)) === epoch;
+  }
+
+  /** Called once every account database was enqueued for the reconcile of `epoch`. */
+  async finishReconcile(epoch: string): Promise<void> {
+    await runScript(this.redis, SCRIPTS.finishReconcile, [this.keys.listenerLease, this.keys.reconcilePending], [this.owner, epoch]);
   }
 
   /** True when the index is complete enough to rebuild accounts from. */
@@ -109,8 +149,9 @@ export class NumberIndex {
    * returns the affected accounts, already recorded in the outbox under `token`.
    */
   async commit(epoch: string, db: string, changes: IndexChange[], seq: unknown, token: string): Promise<string[]> {
+    const owner = this.owner;
+    const k = this.keys;
     const batch = JSON.stringify({
-      prefix: this.keys.prefix,
       db,
       seq: seq === undefined ? null : JSON.stringify(seq),
       token,
@@ -120,12 +161,11 @@ export class NumberIndex {
         accounts: c.value?.accounts ?? [],
       })),
     });
-    try {
-      return await this.redis.nsyncCommit(this.keys.epoch, this.keys.checkpoints, this.keys.dirty, epoch, batch);
-    } catch (err) {
-      if (err instanceof Error && err.message.includes('INDEX_LOST')) throw new IndexLostError();
-      throw err;
-    }
+    await this.fence?.beforeCommit?.(db);
+    const keys = [k.listenerLease, k.epoch, k.checkpoints, k.dirty, k.db(db), ...changes.map((c) => k.number(c.number))];
+    const affected = await runScript<string[]>(this.redis, SCRIPTS.commitBatch, keys, [owner, epoch, k.account(''), batch]);
+    await this.fence?.afterCommit?.(db);
+    return affected;
   }
 
   /** Numbers currently indexed for a database (used when the database is deleted). */
@@ -134,7 +174,8 @@ export class NumberIndex {
   }
 
   async forgetDb(db: string): Promise<void> {
-    await this.redis.multi().hdel(this.keys.checkpoints, db).del(this.keys.db(db)).exec();
+    const k = this.keys;
+    await runScript(this.redis, SCRIPTS.forgetDb, [k.listenerLease, k.checkpoints, k.db(db)], [this.owner, db]);
   }
 
   /**
@@ -144,7 +185,7 @@ export class NumberIndex {
    */
   async readyEntriesOf(accountId: string): Promise<AccountSnapshot | undefined> {
     const k = this.keys;
-    const reply = await this.redis.nsyncReadAccount(k.epoch, k.ready, k.account(accountId), k.number(''), k.docPrefix, accountId);
+    const reply = await runScript<Array<string | null> | null>(this.redis, SCRIPTS.readAccount, [k.epoch, k.ready, k.account(accountId)], [k.number(''), k.docPrefix, accountId]);
     if (!reply) return undefined;
     const entries = new Map<string, EntryData>();
     for (let i = 2; i + 1 < reply.length; i += 2) {
@@ -184,7 +225,7 @@ export class NumberIndex {
   }
 
   async clearDirty(token: string, accounts: string[]): Promise<void> {
-    if (accounts.length > 0) await this.redis.nsyncClearDirty(this.keys.dirty, token, ...accounts);
+    if (accounts.length > 0) await runScript(this.redis, SCRIPTS.clearDirty, [this.keys.listenerLease, this.keys.dirty], [this.owner, token, ...accounts]);
   }
 
   async addMissingAccount(accountId: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { accountDbName, accountIdFromDbName, isFollowedNumbersDb, isNumbersDbName } from '../spec/index.js';
 import { CouchError } from '../couch/couch-error.js';
 import type { CouchClient, DbUpdate } from '../couch/couch-client.js';
-import { IndexLostError, type NumberIndex } from '../index/number-index.js';
+import { IndexLostError, LeaseLostError, type NumberIndex } from '../index/number-index.js';
 import type { RebuildOutbox } from '../queue/outbox.js';
 import type { RebuildQueue } from '../queue/rebuild-queue.js';
 import type { Logger } from '../log/logger.js';
@@ -16,6 +16,7 @@ import { listAccountIds } from './account-dbs.js';
 
 export interface FollowSessionOptions {
   couch: CouchClient;
+  /** Fenced by the lease owner: every write is refused once another listener holds the lease. */
   index: NumberIndex;
   outbox: RebuildOutbox;
   queue: RebuildQueue;
@@ -54,8 +55,9 @@ const NUMBERS_RANGE = ['numbers/', 'numbers/\ufff0'] as const;
 /**
  * Everything the lease holder does while it holds the lease: discover numbers databases,
  * drain them into the index, follow _db_updates, rescan periodically. It ends on stop, on
- * losing the lease, when Redis lost the index (the listener then starts a fresh session that
- * replays from since=0), or on a fatal CouchDB error (bad credentials / rights).
+ * losing the lease (a renewal refused or timed out, or an index write refused), when Redis
+ * lost the index (the listener then starts a fresh session that replays from since=0), or on
+ * a fatal CouchDB error (bad credentials / rights).
  */
 export class FollowSession {
   private readonly controller = new AbortController();
@@ -63,6 +65,10 @@ export class FollowSession {
   private readonly ignoredLogged = new Set<string>();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private readonly retryAttempts = new Map<string, number>();
+  /** A reconcile under way (start, end of replay and rescans may all ask for one). */
+  private reconciling: Promise<number | undefined> | undefined;
+  /** Databases drained to their end (or forgotten) at least once in this session. */
+  private readonly drainedOnce = new Set<string>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly scheduler: DrainScheduler;
   private readonly watcher: DbUpdatesWatcher;
@@ -104,14 +110,10 @@ export class FollowSession {
     };
   }
 
-  /** Runs until the session ends; never throws. */
+  /** Runs until the session ends (even while its start is stuck on a hung connection); never throws. */
   async run(): Promise<SessionEnd> {
     this.keepLease();
-    try {
-      await this.start();
-    } catch (err) {
-      this.endOnError(err, true);
-    }
+    this.start().catch((err: unknown) => this.endOnError(err, true));
     return this.ended;
   }
 
@@ -133,7 +135,10 @@ export class FollowSession {
     }
     // During a replay, rebuilds would publish partial account docs; hold them until it is complete.
     if (this.bootstrapping) outbox.hold();
-    else await outbox.flush();
+    else {
+      await outbox.flush();
+      await this.reconcileLeftPending();
+    }
 
     let position: unknown;
     try {
@@ -142,32 +147,57 @@ export class FollowSession {
       if (err instanceof CouchError && err.fatal) throw err;
       this.startPolling(err instanceof Error ? err.message : String(err));
     }
-    await this.rescan();
+    const initial = await this.rescan();
     if (position !== undefined) {
       this.dbUpdatesState = 'following';
       this.runWatcher(position);
     }
-    this.every(this.opts.rescanIntervalMs, () => this.rescan());
+    this.every(this.opts.rescanIntervalMs, async () => void (await this.rescan()));
 
     if (this.bootstrapping) {
-      await this.drained();
+      await this.drainedOnceEach(initial);
       if (this.signal.aborted) return;
+      // Ready and "reconcile pending" are set together: a session that stops before every
+      // account was enqueued leaves the reconcile to the next one.
       await index.markReady(this.epoch);
       const flushed = await outbox.flush();
-      const accounts = await listAccountIds(this.opts.couch, this.signal);
-      await this.opts.queue.request(accounts);
       this.bootstrapping = false;
-      logger.info({ dirtyAccounts: flushed, accountDbs: accounts.length }, 'index replay complete; reconciling every account');
+      const accounts = await this.reconcileIfPending().catch((err: unknown) => this.endOnError(err));
+      if (accounts !== undefined) logger.info({ dirtyAccounts: flushed, accountDbs: accounts }, 'index replay complete; reconciling every account');
     }
   }
 
-  /** Waits until no drain is pending, running or waiting for a retry. */
-  private async drained(): Promise<void> {
-    for (;;) {
-      await this.scheduler.idle();
-      if (this.retryTimers.size === 0 || this.signal.aborted) return;
-      await abortableSleep(100, this.signal);
-    }
+  /** A reconcile an earlier session (or rescan) did not finish; a failure leaves it to the next rescan. */
+  private async reconcileLeftPending(): Promise<void> {
+    const accounts = await this.reconcileIfPending().catch((err: unknown) => this.endOnError(err));
+    if (accounts !== undefined) this.opts.logger.info({ accountDbs: accounts }, 'pending reconcile done: every account database enqueued');
+  }
+
+  /**
+   * Waits until each of `dbs` (every database found at start) was drained to its end once.
+   * Not "until the drain pool is idle": a database that never stops changing would hold the
+   * index unready forever.
+   */
+  private async drainedOnceEach(dbs: ReadonlySet<string>): Promise<void> {
+    while (!this.signal.aborted && [...dbs].some((db) => !this.drainedOnce.has(db))) await abortableSleep(100, this.signal);
+  }
+
+  /**
+   * Enqueues a rebuild of every account database if the reconcile after the replay of this
+   * epoch is still pending, then clears the mark. Returns the number of accounts enqueued.
+   */
+  private reconcileIfPending(): Promise<number | undefined> {
+    this.reconciling ??= this.reconcile().finally(() => (this.reconciling = undefined));
+    return this.reconciling;
+  }
+
+  private async reconcile(): Promise<number | undefined> {
+    const { index, couch, queue } = this.opts;
+    if (!(await index.reconcilePending(this.epoch))) return undefined;
+    const accounts = await listAccountIds(couch, this.signal);
+    await queue.request(accounts);
+    await index.finishReconcile(this.epoch);
+    return accounts.length;
   }
 
   private runWatcher(position: unknown): void {
@@ -219,17 +249,24 @@ export class FollowSession {
     this.opts.logger.info({ db: name }, 'not a numbers/+NNNN database (e.g. carrier inventory); ignored');
   }
 
+  /**
+   * An account database was created: new, re-created (deleted and created again while we ran,
+   * its phone_numbers doc gone) or one that was missing. Rebuild it whatever the missing set
+   * says; a re-created database holds none of the revs the doc cache remembers.
+   */
   private async accountDbCreated(accountId: string): Promise<void> {
-    // A re-created database holds none of the revs the cache remembers.
     await this.opts.index.forgetDocs([accountId]);
-    if (await this.opts.index.removeMissingAccount(accountId)) {
-      this.opts.logger.info({ account: accountId }, 'account database appeared; rebuilding');
-      await this.opts.queue.request([accountId]);
-    }
+    await this.opts.index.removeMissingAccount(accountId);
+    this.opts.logger.info({ account: accountId }, 'account database appeared; rebuilding');
+    await this.opts.queue.request([accountId]);
   }
 
-  /** Lists numbers databases, drains all of them and forgets those that disappeared. */
-  private async rescan(): Promise<void> {
+  /**
+   * Lists numbers databases, drains all of them and forgets those that disappeared; then
+   * delivers what the outbox still holds and a reconcile left pending. Returns the databases
+   * it requested drains of.
+   */
+  private async rescan(): Promise<Set<string>> {
     const { couch, index, metrics } = this.opts;
     const names = await couch.listDbs(NUMBERS_RANGE[0], NUMBERS_RANGE[1], this.signal);
     this.lastRescanAt = Date.now();
@@ -239,10 +276,12 @@ export class FollowSession {
       else this.logIgnored(name);
     }
     const known = new Set([...this.followed, ...(await index.checkpoints()).keys()]);
+    const requested = new Set(present);
     for (const db of known) {
       if (!present.has(db)) {
         this.followed.delete(db);
         this.scheduler.request(db, { forget: true });
+        requested.add(db);
       }
     }
     for (const db of present) {
@@ -251,6 +290,11 @@ export class FollowSession {
     }
     metrics.followedDbs.set(this.followed.size);
     await this.recheckMissingAccounts();
+    if (!this.bootstrapping) {
+      await this.opts.outbox.flushIfReleased();
+      await this.reconcileLeftPending();
+    }
+    return requested;
   }
 
   private async recheckMissingAccounts(): Promise<void> {
@@ -265,16 +309,21 @@ export class FollowSession {
     try {
       if (task.forget) await drainer.forget(this.epoch, db);
       await drainer.drain(this.epoch, db, signal);
+      if (signal.aborted) return;
       this.lastDrainAt = Date.now();
       this.retryAttempts.delete(db);
+      this.drainedOnce.add(db);
     } catch (err) {
       if (signal.aborted) return;
       if (err instanceof CouchError && err.kind === 'db_not_found') {
         this.followed.delete(db);
-        await drainer.forget(this.epoch, db).catch((e: unknown) => this.endOnError(e));
+        await drainer
+          .forget(this.epoch, db)
+          .then(() => this.drainedOnce.add(db))
+          .catch((e: unknown) => this.endOnError(e));
         return;
       }
-      if (err instanceof IndexLostError || (err instanceof CouchError && err.fatal)) return this.endOnError(err);
+      if (err instanceof IndexLostError || err instanceof LeaseLostError || (err instanceof CouchError && err.fatal)) return this.endOnError(err);
       const attempt = this.retryAttempts.get(db) ?? 0;
       this.retryAttempts.set(db, attempt + 1);
       const delay = backoffDelay(attempt);
@@ -294,6 +343,10 @@ export class FollowSession {
     this.retryTimers.set(db, timer);
   }
 
+  /**
+   * Renews the lease every TTL/3; each renewal times out (ListenerLease), so a hung connection
+   * cannot keep the session alive: once no renewal succeeded for a TTL the session ends.
+   */
   private keepLease(): void {
     const { lease, logger } = this.opts;
     let lastRenewed = Date.now();
@@ -303,7 +356,7 @@ export class FollowSession {
         else this.end({ reason: 'lease_lost' });
       } catch (err) {
         logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not renew the listener lease');
-        if (Date.now() - lastRenewed > lease.ttlMs) this.end({ reason: 'lease_lost' });
+        if (Date.now() - lastRenewed >= lease.ttlMs) this.end({ reason: 'lease_lost' });
       }
     });
   }
@@ -325,6 +378,7 @@ export class FollowSession {
   private endOnError(err: unknown, duringStart = false): void {
     if (this.signal.aborted) return;
     if (err instanceof IndexLostError) return this.end({ reason: 'index_lost' });
+    if (err instanceof LeaseLostError) return this.end({ reason: 'lease_lost' });
     if (err instanceof CouchError && err.fatal) return this.end({ reason: 'fatal', error: err });
     const error = err instanceof Error ? err : new Error(String(err));
     if (duringStart) return this.end({ reason: 'error', error });

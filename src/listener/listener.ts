@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { CouchClient } from '../couch/couch-client.js';
 import type { NumberIndex } from '../index/number-index.js';
-import type { RebuildOutbox } from '../queue/outbox.js';
+import { RebuildOutbox } from '../queue/outbox.js';
 import type { RebuildQueue } from '../queue/rebuild-queue.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -18,7 +18,6 @@ export interface ListenerOptions {
   couch: CouchClient;
   index: NumberIndex;
   queue: RebuildQueue;
-  outbox: RebuildOutbox;
   logger: Logger;
   metrics: Metrics;
   batchSize: number;
@@ -30,7 +29,10 @@ export interface ListenerOptions {
   leaseTtlMs: number;
   /** Called once when CouchDB refuses our credentials: the daemon must stop. */
   onFatal: (err: Error) => void;
+  /** Test hooks: after each committed batch; around each index commit. */
   afterBatch?: (db: string, rows: number) => Promise<void> | void;
+  beforeCommit?: (db: string) => Promise<void> | void;
+  afterCommit?: (db: string) => Promise<void> | void;
 }
 
 export interface ListenerStatus extends Partial<SessionStatus> {
@@ -38,29 +40,54 @@ export interface ListenerStatus extends Partial<SessionStatus> {
   leader: boolean;
 }
 
+/** What one lease tenure writes with: its own owner id, and an index, outbox and drainer fenced by it. */
+interface Tenure {
+  lease: ListenerLease;
+  index: NumberIndex;
+  outbox: RebuildOutbox;
+  drainer: DbDrainer;
+}
+
 /**
  * Competes for the listener lease and, while holding it, runs follow sessions back to back:
- * a session that loses the lease or finds the index gone is replaced by a fresh one.
+ * a session that loses the lease or finds the index gone is replaced by a fresh one. Each
+ * tenure has its own owner id and writes to the index only through a view fenced by it, so a
+ * write that arrives after the lease moved on (a stalled process, a command ioredis re-sends
+ * after a reconnect, a page of an earlier session of this process) is refused by Redis.
  */
 export class Listener {
-  readonly lease: ListenerLease;
-  private readonly drainer: DbDrainer;
+  /** This process's listener id; each tenure's owner id extends it. */
+  readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private tenure: Tenure;
+  private tenures = 0;
   private readonly controller = new AbortController();
   private session: FollowSession | undefined;
   private loop: Promise<void> | undefined;
 
   constructor(private readonly opts: ListenerOptions) {
-    const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-    this.lease = new ListenerLease(opts.redis, opts.index.keys.listenerLease, owner, opts.leaseTtlMs);
-    this.drainer = new DbDrainer({
+    this.tenure = this.newTenure();
+  }
+
+  get lease(): ListenerLease {
+    return this.tenure.lease;
+  }
+
+  private newTenure(): Tenure {
+    const { opts } = this;
+    const owner = `${this.id}#${++this.tenures}`;
+    const lease = new ListenerLease(opts.redis, opts.index.keys.listenerLease, owner, opts.leaseTtlMs);
+    const index = opts.index.fencedBy({ owner, beforeCommit: opts.beforeCommit, afterCommit: opts.afterCommit });
+    const outbox = new RebuildOutbox(index, opts.queue, opts.logger);
+    const drainer = new DbDrainer({
       couch: opts.couch,
-      index: opts.index,
-      outbox: opts.outbox,
+      index,
+      outbox,
       logger: opts.logger,
       metrics: opts.metrics,
       batchSize: opts.batchSize,
       afterBatch: opts.afterBatch,
     });
+    return { lease, index, outbox, drainer };
   }
 
   start(): void {
@@ -76,6 +103,19 @@ export class Listener {
     this.controller.abort();
     await this.session?.stop();
     await this.loop;
+  }
+
+  /**
+   * Ends a session's drains and timers. Bounded: a drain stuck on a hung Redis connection may
+   * outlive it, harmlessly, since its writes are fenced by an owner id no later tenure uses.
+   */
+  private async retire(session: FollowSession, tenure: Tenure): Promise<void> {
+    tenure.outbox.stop();
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.opts.leaseTtlMs)));
+    await Promise.race([session.stop(), bound]);
+    clearTimeout(timer);
+    await tenure.lease.release().catch(() => undefined);
   }
 
   private async runLoop(): Promise<void> {
@@ -98,10 +138,12 @@ export class Listener {
       }
       waitingLogged = false;
       logger.info({ owner: this.lease.owner }, 'listener lease acquired; following numbers databases');
-      const session = new FollowSession({ ...this.opts, drainer: this.drainer, lease: this.lease });
+      const tenure = this.tenure;
+      const session = new FollowSession({ ...this.opts, ...tenure });
       this.session = session;
       const end = await session.run();
-      await session.stop();
+      await this.retire(session, tenure);
+      this.tenure = this.newTenure();
       this.session = undefined;
       if (end.reason === 'fatal') {
         logger.fatal({ err: end.error.message }, 'CouchDB refused the credentials or rights; stopping');

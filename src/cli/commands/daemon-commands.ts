@@ -20,6 +20,7 @@ const FLAGS: Array<[OptionKey, string]> = [
   ['httpHost', '--http-host <host>'],
   ['httpPort', '--http-port <port>'],
   ['logLevel', '--log-level <level>'],
+  ['allowEviction', '--allow-eviction'],
 ];
 
 /** Adds the config flags (only those of `only` when given). */
