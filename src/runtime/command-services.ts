@@ -35,7 +35,10 @@ export async function resolveCommandServices(config: Config, logger: Logger): Pr
 /** True when `url` serves a CouchDB welcome banner (the embedded server does too). */
 export async function answersAsCouch(url: string): Promise<boolean> {
   try {
-    const res = await fetch(new URL('/', url), { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    // fetch refuses URLs with credentials, and GET / needs none.
+    const root = new URL('/', url);
+    root.username = root.password = '';
+    const res = await fetch(root, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
     const body = (await res.json()) as { couchdb?: unknown };
     return res.ok && typeof body.couchdb === 'string';
   } catch {
