@@ -13,15 +13,34 @@ export interface RawResponse {
   text: string;
 }
 
-/** fetch + JSON, for what nano cannot express (raw paths, headers, status codes). */
+/**
+ * fetch refuses URLs with credentials: `url` without them, and the basic-auth header they stand
+ * for (unless the caller set its own).
+ */
+export function splitCredentials(url: string | URL, headers: Headers = new Headers()): { url: URL; headers: Headers } {
+  const u = new URL(url);
+  if (u.username && !headers.has('authorization')) {
+    headers.set('Authorization', `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`);
+  }
+  u.username = u.password = '';
+  return { url: u, headers };
+}
+
+/** fetch for a URL that may carry credentials (the embedded server's `url`). */
+export function fetchWithCredentials(url: string, init: RequestInit = {}): Promise<Response> {
+  const { url: plain, headers } = splitCredentials(url, new Headers(init.headers));
+  return fetch(plain, { ...init, headers });
+}
+
+/** fetch + JSON, for what nano cannot express (raw paths, headers, status codes). Credentials in `base` become basic auth. */
 export async function raw(base: string, path: string, init: RequestInit & { json?: unknown } = {}): Promise<RawResponse> {
-  const headers = new Headers(init.headers);
+  const { url, headers } = splitCredentials(new URL(path, base), new Headers(init.headers));
   let body = init.body;
   if (init.json !== undefined) {
     headers.set('Content-Type', 'application/json');
     body = JSON.stringify(init.json);
   }
-  const res = await fetch(new URL(path, base), { ...init, headers, body, signal: init.signal ?? AbortSignal.timeout(30_000) });
+  const res = await fetch(url, { ...init, headers, body, signal: init.signal ?? AbortSignal.timeout(30_000) });
   const text = await res.text();
   let parsed: unknown;
   try {

@@ -49,6 +49,7 @@ function patchExpressPouch(): void {
       // Its callers ignore errors (the attachment would be stored empty): answer here instead.
       if (err) {
         const tooLarge = err.status === 413;
+        req.resume(); // raw-body stopped reading: discard the rest so the client gets the answer
         return utils.sendJSON(res, tooLarge ? 413 : 400, tooLarge ? { error: 'too_large', reason: 'the request entity is too large' } : { error: 'bad_request', reason: 'unreadable request body' });
       }
       req.rawBody = body;
