@@ -37,7 +37,9 @@ describe('commands next to a daemon running the embedded default', () => {
 
   it('status and verify use the running daemon\'s CouchDB and Redis', async () => {
     const record = await readRuntimeRecord(dataDir);
-    expect(record).toMatchObject({ pid: daemon.child.pid, couchUrl: `http://127.0.0.1:${env.NUMBERS_SYNC_EMBEDDED_COUCH_PORT}` });
+    expect(record).toMatchObject({ pid: daemon.child.pid });
+    // The embedded server's URL, with its generated admin credentials (the record is 0600).
+    expect(record!.couchUrl).toMatch(new RegExp(`^http://admin:[^@]+@127\\.0\\.0\\.1:${env.NUMBERS_SYNC_EMBEDDED_COUCH_PORT}$`));
     const fx = new CouchFixture(record!.couchUrl!);
     await fx.createAccountDb(A);
     await fx.createDb('numbers/+1415');

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CouchFixture } from '../harness/numbers.js';
+import { readRuntimeRecord } from '../../src/runtime/runtime-file.js';
+import { splitCredentials } from './embedded-couch-helpers.js';
 import { waitFor } from '../harness/wait.js';
 import { freePort } from '../../src/util/free-port.js';
 
@@ -40,10 +42,14 @@ describe("README's start command", () => {
     };
     await waitFor(() => out.includes('listener lease acquired'), { what: `daemon started: ${out.slice(-1500)}`, timeoutMs: 45_000 });
 
-    // What the README tells a newcomer to do with curl, done with plain fetch.
-    const couch = `http://127.0.0.1:${port}`;
-    const put = (path: string, body?: unknown) =>
-      fetch(`${couch}/${path}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    // What the README tells a newcomer to do with curl, done with plain fetch: the URL with the
+    // admin credentials comes from the runtime record in the data directory.
+    const couch = (await readRuntimeRecord(dataDir))?.couchUrl ?? '';
+    expect(new URL(couch).host).toBe(`127.0.0.1:${port}`);
+    const put = (path: string, body?: unknown) => {
+      const { url, headers } = splitCredentials(`${couch}/${path}`, new Headers({ 'content-type': 'application/json' }));
+      return fetch(url, { method: 'PUT', headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    };
     expect((await put('account%2Fa1%2Fb2%2Fc3d4e5f60718293a4b5c6d7e8f90')).status).toBe(201);
     expect((await put('numbers%2F%2B1415')).status).toBe(201);
     expect((await put('numbers%2F%2B1415/%2B14155550100', { pvt_state: 'in_service', pvt_assigned_to: A })).status).toBe(201);
