@@ -1,7 +1,7 @@
 // Issue 15 item 5 and the cross-site suspicion: bounded bodies, bounded open files, no data paths
 // in errors, and no writes a web page could make from a browser.
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,6 +92,15 @@ describe('data files are private', () => {
     for (const file of await readdir(dbDir)) {
       expect({ file, mode: ((await stat(join(dbDir, file))).mode & 0o777).toString(8) }).toEqual({ file, mode: '600' });
     }
+  });
+
+  it.runIf(process.getuid?.() === 0)('keeps another local user (nobody) out of the data and the server', async () => {
+    await chmod(dir, 0o755); // only the server's own modes stand in the way
+    const asNobody = (cmd: string[]) => spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', ...cmd], { encoding: 'utf8' });
+    expect(asNobody(['ls', dir]).status).toBe(0); // the user really is there and can look around
+    expect(asNobody(['ls', join(dir, 'couch')]).stderr).toMatch(/Permission denied/);
+    const script = `fetch(${JSON.stringify(`${base}/_all_dbs`)}).then((r) => console.log(r.status))`;
+    expect(asNobody([process.execPath, '-e', script]).stdout.trim()).toBe('401');
   });
 });
 
