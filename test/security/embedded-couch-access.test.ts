@@ -119,6 +119,19 @@ describe('no JavaScript from design documents', () => {
 });
 
 describe('DNS rebinding', () => {
+  // A server of its own: the payloads above must not decide this test's fate.
+  let own: EmbeddedCouch;
+  let base: string;
+  let auth: Record<string, string>;
+  beforeAll(async () => {
+    own = await startEmbeddedCouch({});
+    base = anonUrl(own);
+    auth = adminAuth(own);
+  });
+  afterAll(async () => {
+    await own?.stop();
+  });
+
   it('answers 400 to a Host that is not a loopback name or address', async () => {
     const port = new URL(base).port;
     for (const host of ['evil.example', `evil.example:${port}`, `127.0.0.1.nip.io:${port}`, '']) {

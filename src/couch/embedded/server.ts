@@ -115,7 +115,11 @@ class Router {
     const isPublic = (first === '' && (method === 'GET' || method === 'HEAD')) || first === '_up' || first === '_session';
     if (!isPublic) {
       const result = this.d.auth.authenticate(req);
-      if (!result.ok) return sendJson(res, 401, { error: 'unauthorized', reason: result.reason });
+      if (!result.ok) {
+        // CouchDB's wording: server-level endpoints are for admins, databases for their members.
+        const reason = !req.headers.authorization && first.startsWith('_') ? 'You are not a server admin.' : result.reason;
+        return sendJson(res, 401, { error: 'unauthorized', reason });
+      }
     }
 
     switch (first) {
