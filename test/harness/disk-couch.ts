@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomAdmin, type AdminCredentials } from '../../src/couch/embedded/auth.js';
 import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded/launcher.js';
 
 /**
@@ -11,12 +12,15 @@ import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded
 export class DiskCouch {
   private constructor(
     readonly dir: string,
+    /** The same credentials on every start, so clients' URLs stay valid across restarts. */
+    private readonly admin: AdminCredentials,
     private current: EmbeddedCouch | undefined,
   ) {}
 
   static async start(label: string): Promise<DiskCouch> {
     const dir = await mkdtemp(join(tmpdir(), `nsync-${label}-`));
-    return new DiskCouch(dir, await startEmbeddedCouch({ dataDir: join(dir, 'couch') }));
+    const admin = randomAdmin();
+    return new DiskCouch(dir, admin, await startEmbeddedCouch({ dataDir: join(dir, 'couch'), admin }));
   }
 
   get url(): string {
@@ -40,7 +44,7 @@ export class DiskCouch {
   }
 
   async startServer(port: number): Promise<void> {
-    this.current = await startEmbeddedCouch({ port, dataDir: this.path('couch') });
+    this.current = await startEmbeddedCouch({ port, dataDir: this.path('couch'), admin: this.admin });
   }
 
   /** Stops the server and deletes the directory. */

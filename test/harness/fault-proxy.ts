@@ -36,8 +36,12 @@ export async function startFaultProxy(target: string, shouldFail: (req: Incoming
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  // The target's credentials, if any: clients authenticate through the proxy unchanged.
+  const url = new URL(`http://127.0.0.1:${port}`);
+  url.username = upstream.username;
+  url.password = upstream.password;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: url.toString().replace(/\/$/, ''),
     failed,
     close: () =>
       new Promise<void>((resolve) => {

@@ -38,7 +38,11 @@ export class HttpProxy {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     const address = this.server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
-    return `http://127.0.0.1:${port}`;
+    // The target's credentials, if any: clients authenticate through the proxy unchanged.
+    const url = new URL(`http://127.0.0.1:${port}`);
+    url.username = this.target.username;
+    url.password = this.target.password;
+    return url.toString().replace(/\/$/, '');
   }
 
   async stop(): Promise<void> {

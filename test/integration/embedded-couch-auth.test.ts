@@ -20,16 +20,16 @@ afterAll(async () => {
 });
 
 function authedUrl(): string {
-  const u = new URL(couch.url);
+  const u = new URL(couch.baseUrl);
   u.username = encodeURIComponent(admin.username);
   u.password = encodeURIComponent(admin.password);
   return u.toString().replace(/\/$/, '');
 }
 
 describe('admin credentials configured', () => {
-  it('keeps the URL credential-free and GET / public', async () => {
-    expect(couch.url).not.toContain('@');
-    const r = await raw(couch.url, '/');
+  it('keeps the base URL credential-free and GET / public', async () => {
+    expect(couch.baseUrl).not.toContain('@');
+    const r = await raw(couch.baseUrl, '/');
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ couchdb: 'Welcome' });
   });
@@ -47,21 +47,21 @@ describe('admin credentials configured', () => {
       ['/_uuids', {}],
     ];
     for (const [path, init] of requests) {
-      const r = await raw(couch.url, path, init);
+      const r = await raw(couch.baseUrl, path, init);
       expect({ path, status: r.status, error: (r.body as { error?: string }).error }).toEqual({ path, status: 401, error: 'unauthorized' });
     }
-    const anon = nano(couch.url);
+    const anon = nano(couch.baseUrl);
     expect(await nanoError(anon.db.list())).toMatchObject({ statusCode: 401, error: 'unauthorized' });
   });
 
   it('rejects wrong credentials', async () => {
     const wrong = `Basic ${Buffer.from('admin:nope').toString('base64')}`;
-    const r = await raw(couch.url, '/_all_dbs', { headers: { Authorization: wrong } });
+    const r = await raw(couch.baseUrl, '/_all_dbs', { headers: { Authorization: wrong } });
     expect(r.status).toBe(401);
     expect(r.body).toMatchObject({ error: 'unauthorized', reason: 'Name or password is incorrect.' });
     const other = `Basic ${Buffer.from(`someone:${admin.password}`).toString('base64')}`;
-    expect((await raw(couch.url, '/_all_dbs', { headers: { Authorization: other } })).status).toBe(401);
-    expect((await raw(couch.url, '/_all_dbs', { headers: { Authorization: 'Bearer x' } })).status).toBe(401);
+    expect((await raw(couch.baseUrl, '/_all_dbs', { headers: { Authorization: other } })).status).toBe(401);
+    expect((await raw(couch.baseUrl, '/_all_dbs', { headers: { Authorization: 'Bearer x' } })).status).toBe(401);
   });
 
   it('serves everything with HTTP basic auth (nano with credentials in the URL)', async () => {
@@ -73,30 +73,30 @@ describe('admin credentials configured', () => {
     expect(await db.get('a')).toMatchObject({ v: 1 });
     expect((await db.changes()).results.map((r) => r.id)).toEqual(['a']);
     expect(await server.db.list()).toContain(name);
-    const updates = (await raw(couch.url, '/_db_updates?since=0', { headers: { Authorization: basic } })).body as { results: Array<{ db_name: string }> };
+    const updates = (await raw(couch.baseUrl, '/_db_updates?since=0', { headers: { Authorization: basic } })).body as { results: Array<{ db_name: string }> };
     expect(updates.results.some((e) => e.db_name === name)).toBe(true);
   });
 
   it('supports cookie sessions via POST /_session (nano.auth)', async () => {
-    const bad = await raw(couch.url, '/_session', { method: 'POST', json: { name: admin.username, password: 'nope' } });
+    const bad = await raw(couch.baseUrl, '/_session', { method: 'POST', json: { name: admin.username, password: 'nope' } });
     expect(bad.status).toBe(401);
 
-    const login = await raw(couch.url, '/_session', { method: 'POST', json: { name: admin.username, password: admin.password } });
+    const login = await raw(couch.baseUrl, '/_session', { method: 'POST', json: { name: admin.username, password: admin.password } });
     expect(login.status).toBe(200);
     expect(login.body).toMatchObject({ ok: true, name: admin.username, roles: ['_admin'] });
     const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
     expect(cookie).toMatch(/^AuthSession=.+/);
-    expect((await raw(couch.url, '/_all_dbs', { headers: { Cookie: cookie } })).status).toBe(200);
-    const session = await raw(couch.url, '/_session', { headers: { Cookie: cookie } });
+    expect((await raw(couch.baseUrl, '/_all_dbs', { headers: { Cookie: cookie } })).status).toBe(200);
+    const session = await raw(couch.baseUrl, '/_session', { headers: { Cookie: cookie } });
     expect(session.body).toMatchObject({ ok: true, userCtx: { name: admin.username, roles: ['_admin'] }, info: { authenticated: 'cookie' } });
     // A tampered cookie is worthless.
-    expect((await raw(couch.url, '/_all_dbs', { headers: { Cookie: `${cookie.slice(0, -2)}xx` } })).status).toBe(401);
+    expect((await raw(couch.baseUrl, '/_all_dbs', { headers: { Cookie: `${cookie.slice(0, -2)}xx` } })).status).toBe(401);
 
-    const server = nano(couch.url);
+    const server = nano(couch.baseUrl);
     await server.auth(admin.username, admin.password);
     expect(Array.isArray(await server.db.list())).toBe(true);
 
-    const anonymous = await raw(couch.url, '/_session');
+    const anonymous = await raw(couch.baseUrl, '/_session');
     expect(anonymous.body).toMatchObject({ ok: true, userCtx: { name: null, roles: [] } });
   });
 
@@ -129,12 +129,15 @@ describe('admin credentials configured', () => {
   });
 });
 
-describe('no admin configured (admin party)', () => {
-  it('is open to everyone', async () => {
+describe('no admin configured', () => {
+  // There is no admin party any more (issue 15): random credentials are generated instead.
+  it('generates credentials and is closed to everyone else', async () => {
     const open = await startEmbeddedCouch({});
     try {
+      expect(open.admin.password.length).toBeGreaterThanOrEqual(20);
+      expect((await raw(open.baseUrl, '/_all_dbs')).status).toBe(401);
+      expect((await raw(open.baseUrl, '/_session')).body).toMatchObject({ userCtx: { name: null, roles: [] } });
       expect((await raw(open.url, '/_all_dbs')).status).toBe(200);
-      expect((await raw(open.url, '/_session')).body).toMatchObject({ userCtx: { roles: ['_admin'] } });
     } finally {
       await open.stop();
     }

@@ -21,7 +21,8 @@ function tempDir(): string {
 }
 
 async function start(dataDir: string): Promise<EmbeddedCouch> {
-  const couch = await startEmbeddedCouch({ dataDir });
+  // Views on: their index directories on disk are part of what is tested here.
+  const couch = await startEmbeddedCouch({ dataDir, jsViews: true });
   running.add(couch);
   return couch;
 }

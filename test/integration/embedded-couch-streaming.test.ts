@@ -5,13 +5,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmbeddedCouchServer, type EmbeddedCouchServer } from '../../src/couch/embedded/server.js';
 
 let embedded: EmbeddedCouchServer;
+/** With credentials, for nano. */
 let url: string;
+/** Without, for fetch and http.request (which send `auth`). */
+let base: string;
+const admin = { username: 'admin', password: 'streaming-test-password' };
+const auth = { authorization: `Basic ${Buffer.from(`${admin.username}:${admin.password}`).toString('base64')}` };
 
 beforeAll(async () => {
   // In process, so the test can watch the queries the server makes.
-  embedded = await createEmbeddedCouchServer({});
+  embedded = await createEmbeddedCouchServer({ admin });
   await new Promise<void>((r) => embedded.server.listen(0, '127.0.0.1', () => r()));
-  url = `http://127.0.0.1:${(embedded.server.address() as { port: number }).port}`;
+  base = `http://127.0.0.1:${(embedded.server.address() as { port: number }).port}`;
+  url = `http://${admin.username}:${admin.password}@${base.slice('http://'.length)}`;
 });
 
 afterAll(async () => {
@@ -30,7 +36,8 @@ describe('large _changes', () => {
       await db.bulk({ docs: Array.from({ length: 1000 }, (_, j) => ({ _id: `doc${String(i + j).padStart(6, '0')}`, padding: PADDING })) });
     }
 
-    const instance = embedded.registry.open('big')!;
+    const lease = (await embedded.registry.acquire('big'))!;
+    const instance = lease.db;
     const pages: Array<{ limit: unknown; rows: number }> = [];
     const original = instance.changes.bind(instance);
     instance.changes = async (opts) => {
@@ -40,7 +47,7 @@ describe('large _changes', () => {
     };
 
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      httpRequest(`${url}/big/_changes?include_docs=true`, resolve).on('error', reject).end();
+      httpRequest(`${base}/big/_changes?include_docs=true`, { headers: auth }, resolve).on('error', reject).end();
     });
     expect(res.headers['content-length']).toBeUndefined(); // streamed, not built in memory
     res.pause();
@@ -61,6 +68,7 @@ describe('large _changes', () => {
     expect(body.pending).toBe(0);
     expect(pages.every((p) => typeof p.limit === 'number' && p.limit <= 500 && p.rows <= 500)).toBe(true);
     expect(pages.length).toBeGreaterThanOrEqual(DOCS / 500);
+    lease.release();
   });
 });
 
@@ -69,7 +77,7 @@ describe('abandoned feeds', () => {
     await nano(url).db.create('abandon');
     const open = async (path: string) => {
       const abort = new AbortController();
-      const res = await fetch(`${url}${path}`, { signal: abort.signal });
+      const res = await fetch(`${base}${path}`, { headers: auth, signal: abort.signal });
       await res.body?.getReader().read(); // the first heartbeat: the feed is running
       return abort;
     };

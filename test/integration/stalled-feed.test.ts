@@ -19,7 +19,8 @@ describe('stalled connections to CouchDB', () => {
     ({ couch, fx } = await privateCouchWith({ accounts: [A], numbersDbs: ['numbers/+1415'] }));
     const target = new URL(couch.url);
     proxy = new TcpProxy({ host: target.hostname, port: Number(target.port) });
-    const proxyUrl = await proxy.start();
+    // The server's credentials, for the daemon talking through the proxy.
+    const proxyUrl = Object.assign(new URL(await proxy.start()), { username: target.username, password: target.password }).toString().replace(/\/$/, '');
     daemon = startTestDaemon(testSettings(proxyUrl, redisUrl(), uniquePrefix('stall'), { requestTimeoutMs: 1500, feedTimeoutMs: 1000, rescanIntervalMs: 60_000 }));
   });
 

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { chooseAdmin } from '../../couch/embedded/admin-source.js';
 import { runEmbeddedCouch } from '../../couch/embedded/launcher.js';
 
 export function addCouchCommand(program: Command): void {
@@ -8,15 +9,16 @@ export function addCouchCommand(program: Command): void {
     .option('--port <port>', 'port to listen on (0 = free port)', '5984')
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--data <dir>', 'data directory (omit for in-memory)')
-    .option('--admin <user:password>', 'require these admin credentials (or EMBEDDED_COUCH_ADMIN)')
+    .option('--admin <user:password>', 'admin credentials (visible in ps: prefer EMBEDDED_COUCH_ADMIN; random ones are printed when neither is set)')
     .action(async (opts: { port: string; host: string; data?: string; admin?: string }) => {
-      const adminSpec = opts.admin ?? process.env.EMBEDDED_COUCH_ADMIN;
-      const [username, ...rest] = (adminSpec ?? '').split(':');
-      const admin = adminSpec && username && rest.length > 0 ? { username, password: rest.join(':') } : undefined;
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port number: ${opts.port}`);
+      const { admin, generated, warning } = chooseAdmin(opts.admin, process.env.EMBEDDED_COUCH_ADMIN);
+      if (warning) process.stderr.write(`warning: ${warning}\n`);
+      // The data directory and leveldb files are private to this user.
+      process.umask(0o077);
       const server = await runEmbeddedCouch({ port, host: opts.host, dataDir: opts.data, admin });
-      process.stdout.write(`${JSON.stringify({ event: 'listening', url: server.url })}\n`);
+      process.stdout.write(`${JSON.stringify({ event: 'listening', url: server.url, ...(generated ? { admin } : {}) })}\n`);
       const close = () => void server.close().then(() => process.exit(0));
       process.once('SIGTERM', close);
       process.once('SIGINT', close);

@@ -1,4 +1,4 @@
-// Optional server-admin credentials: HTTP basic auth or a CouchDB-style AuthSession cookie.
+// The server admin's credentials: HTTP basic auth or a CouchDB-style AuthSession cookie.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
@@ -13,28 +13,25 @@ export interface UserCtx {
 }
 
 export type AuthResult =
-  | { ok: true; userCtx: UserCtx; method: 'default' | 'cookie' | 'admin_party' }
+  | { ok: true; userCtx: UserCtx; method: 'default' | 'cookie' }
   | { ok: false; reason: string };
 
 /** CouchDB's default session lifetime. */
 const SESSION_SECONDS = 600;
 
 /**
- * With no credentials configured everyone is admin ("admin party"). Otherwise the single
- * configured admin is the only user; CouchDB 3 makes new databases admin-only by default,
- * so requiring admin everywhere matches what a stock CouchDB 3 does for other users.
+ * There is no "admin party": the single configured admin is the only user. CouchDB 3 makes new
+ * databases admin-only by default, so requiring admin everywhere matches what a stock CouchDB 3
+ * does for other users.
  */
 export class AdminAuth {
   private readonly secret = randomBytes(32);
 
-  constructor(private readonly admin: AdminCredentials | undefined) {}
-
-  get enabled(): boolean {
-    return this.admin !== undefined;
+  constructor(private readonly admin: AdminCredentials) {
+    if (!admin.username || !admin.password) throw new Error('the embedded server needs an admin user name and password');
   }
 
   authenticate(req: IncomingMessage): AuthResult {
-    if (!this.admin) return { ok: true, userCtx: adminCtx(null), method: 'admin_party' };
     const header = req.headers.authorization;
     if (header) {
       const m = /^Basic\s+(\S+)$/i.exec(header);
@@ -55,7 +52,6 @@ export class AdminAuth {
   }
 
   checkPassword(name: string, password: string): boolean {
-    if (!this.admin) return true;
     // Hashing first gives equal lengths for timingSafeEqual and hides the real lengths.
     return same(name, this.admin.username) && same(password, this.admin.password);
   }
@@ -77,7 +73,7 @@ export class AdminAuth {
   private verifySession(value: string): string | undefined {
     const decoded = Buffer.from(value, 'base64url').toString('utf8');
     const parts = decoded.split(':');
-    if (parts.length < 3 || !this.admin) return undefined;
+    if (parts.length < 3) return undefined;
     const mac = parts.pop()!;
     const expiry = parts.pop()!;
     const name = parts.join(':');
@@ -91,7 +87,7 @@ export class AdminAuth {
   }
 }
 
-export function adminCtx(name: string | null): UserCtx {
+export function adminCtx(name: string): UserCtx {
   return { name, roles: ['_admin'] };
 }
 
@@ -107,4 +103,16 @@ function readCookie(req: IncomingMessage, name: string): string | undefined {
     if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim() || undefined;
   }
   return undefined;
+}
+
+/** Fresh credentials for a server nobody configured one for: unguessable, URL-safe. */
+export function randomAdmin(): AdminCredentials {
+  return { username: 'admin', password: randomBytes(24).toString('base64url') };
+}
+
+/** "user:password" (EMBEDDED_COUCH_ADMIN, --admin) -> credentials; the password may contain ':'. */
+export function parseAdminSpec(spec: string): AdminCredentials {
+  const colon = spec.indexOf(':');
+  if (colon <= 0 || colon === spec.length - 1) throw new Error('admin credentials must be given as user:password');
+  return { username: spec.slice(0, colon), password: spec.slice(colon + 1) };
 }

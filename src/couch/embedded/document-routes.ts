@@ -1,6 +1,7 @@
 // Document-level endpoints delegated to express-pouchdb (docs, _all_docs, _bulk_docs, ...).
 import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { MAX_BODY_BYTES } from './http.js';
 import type { PouchConstructor, PouchDatabase } from './pouchdb.js';
 
 const require = createRequire(import.meta.url);
@@ -19,6 +20,8 @@ interface ExpressPouchApp extends RequestHandler {
 }
 
 interface ExpressPouchUtils {
+  maxDocumentSizeDefault: number;
+  parseRawBody: (req: IncomingMessage & { rawBody?: Buffer }, res: ServerResponse, next: () => void) => void;
   setDBOnReq: (dbName: string, wrapper: unknown, req: ResolvedRequest, res: ServerResponse, next: () => void) => void;
   setLocation: (res: ServerResponse & { req: ResolvedRequest }, path: string) => void;
   sendJSON: (res: ServerResponse, status: number, body: unknown) => void;
@@ -37,6 +40,22 @@ function patchExpressPouch(): void {
   if (patched) return;
   patched = true;
   const utils = require('express-pouchdb/lib/utils.js') as ExpressPouchUtils;
+  // Its JSON bodies may be 4 GB and attachment bodies unbounded; declared lengths are checked
+  // by our router, these bound chunked bodies while they are read.
+  utils.maxDocumentSizeDefault = MAX_BODY_BYTES;
+  const rawBody = require('raw-body') as (req: IncomingMessage, opts: { length?: string; limit: number }, cb: (err: { status?: number } | null, body: Buffer) => void) => void;
+  utils.parseRawBody = (req, res, next) => {
+    rawBody(req, { length: req.headers['content-length'], limit: MAX_BODY_BYTES }, (err, body) => {
+      // Its callers ignore errors (the attachment would be stored empty): answer here instead.
+      if (err) {
+        const tooLarge = err.status === 413;
+        req.resume(); // raw-body stopped reading: discard the rest so the client gets the answer
+        return utils.sendJSON(res, tooLarge ? 413 : 400, tooLarge ? { error: 'too_large', reason: 'the request entity is too large' } : { error: 'bad_request', reason: 'unreadable request body' });
+      }
+      req.rawBody = body;
+      next();
+    });
+  };
   utils.setDBOnReq = (_dbName, _wrapper, req, res, next) => {
     const db = req.embeddedCouchDb;
     if (!db) return utils.sendJSON(res, 404, { error: 'not_found', reason: 'Database does not exist.' });
@@ -84,8 +103,15 @@ function acceptOptsInRemoveAttachment(db: PouchDatabase): void {
   target.removeAttachment = (id, attachment, rev, opts, cb) => original(id, attachment, rev, typeof opts === 'function' ? opts : cb);
 }
 
-/** The express-pouchdb app without the parts we replace (db-level routes, feeds, gzip, root). */
-export async function createDocumentRoutes(PouchDB: PouchConstructor, listNames: () => readonly string[]): Promise<RequestHandler> {
+/**
+ * The only parts of express-pouchdb mounted: document, attachment, _all_docs, _bulk_docs,
+ * _revs_diff, _compact and _view_cleanup routes ('routes/db' for its database lookup, which we
+ * patch), plus views when `jsViews` is set (they run design-document JavaScript). Everything
+ * else (root, _all_dbs, _changes, _session, _bulk_get, temp views with its untimed eval, gzip,
+ * and the whole fullCouchDB mode: config, replicator, shows, lists, updates, rewrites,
+ * validation, Fauxton) is not loaded at all.
+ */
+export async function createDocumentRoutes(PouchDB: PouchConstructor, listNames: () => readonly string[], opts: { jsViews?: boolean } = {}): Promise<RequestHandler> {
   patchExpressPouch();
   // express-pouchdb installs pouchdb-all-dbs (a hidden bookkeeping db) unless allDbs exists.
   PouchDB.allDbs = (cb) => {
@@ -95,10 +121,20 @@ export async function createDocumentRoutes(PouchDB: PouchConstructor, listNames:
   };
   const expressPouchDB = require('express-pouchdb') as (opts: Record<string, unknown>) => ExpressPouchApp;
   const app = expressPouchDB({
-    mode: 'minimumForPouchDB',
+    mode: 'custom',
     overrideMode: {
-      // compression: gzip buffers continuous feeds (a change sat in the compressor indefinitely).
-      exclude: ['compression', 'routes/root', 'routes/all-dbs', 'routes/changes', 'routes/bulk-get', 'routes/session-stub'],
+      // Not 'compression': gzip buffered continuous feeds (a change sat in the compressor indefinitely).
+      include: [
+        'routes/db',
+        'routes/documents',
+        'routes/attachments',
+        'routes/all-docs',
+        'routes/bulk-docs',
+        'routes/revs-diff',
+        'routes/compact',
+        'routes/view-cleanup',
+        ...(opts.jsViews ? ['routes/views'] : []),
+      ],
     },
   });
   app.disable('x-powered-by');

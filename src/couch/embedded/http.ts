@@ -34,22 +34,38 @@ export function sendError(res: ServerResponse, err: unknown): void {
     res.end();
     return;
   }
+  // (After an early 413 Node reads and discards the rest of the body: memory stays bounded, and
+  // clients that only read once they have sent everything still get the answer.)
   if (err instanceof CouchHttpError) return sendJson(res, err.status, { error: err.error, reason: err.reason });
   const e = (err ?? {}) as { status?: unknown; name?: unknown; error?: unknown; message?: unknown; reason?: unknown };
   const status = typeof e.status === 'number' && e.status >= 400 && e.status < 600 ? e.status : 500;
   const error = typeof e.name === 'string' && e.name !== 'Error' ? e.name : status === 500 ? 'unknown_error' : 'bad_request';
   const reason = typeof e.reason === 'string' ? e.reason : typeof e.message === 'string' ? e.message : String(err);
-  sendJson(res, status, { error, reason });
+  sendJson(res, status, { error, reason: withoutPaths(reason) });
 }
 
-const MAX_BODY_BYTES = 64 * 1024 * 1024;
+/**
+ * Library errors (leveldb: "IO error: /srv/data/couch/x/LOCK: ...") name absolute file paths;
+ * a client has no business learning where the data lives. Each absolute path becomes its last
+ * component.
+ */
+export function withoutPaths(reason: string): string {
+  return reason.replace(/(^|[\s'"(=:,])\/(?:[^\s'"(),/]+\/)*([^\s'"(),/]*)/g, (_m, before: string, last: string) => `${before}<data>/${last}`);
+}
+
+/** The documented limit of request bodies (CouchDB's own default max_http_request_size is 4 GB). */
+export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+export function tooLarge(): CouchHttpError {
+  return new CouchHttpError(413, 'too_large', 'the request entity is too large');
+}
 
 export async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new CouchHttpError(413, 'too_large', 'the request entity is too large');
+    if (size > MAX_BODY_BYTES) throw tooLarge();
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);

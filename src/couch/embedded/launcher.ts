@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { AdminCredentials } from './auth.js';
+import { randomAdmin, type AdminCredentials } from './auth.js';
 
 export interface EmbeddedCouchOptions {
   /** 0 or undefined picks a free port. */
@@ -11,7 +11,12 @@ export interface EmbeddedCouchOptions {
   host?: string;
   /** leveldb files go here; omitted = in memory (gone when the server stops). */
   dataDir?: string;
+  /** The server's only user; omitted = random credentials generated now (see `admin` in the result). */
   admin?: AdminCredentials;
+  /** Serve views, which run design-document JavaScript in the server (the benchmark's baseline). Off by default. */
+  jsViews?: boolean;
+  /** Idle databases kept open on disk (default 128). */
+  maxOpenDbs?: number;
   /** 'inherit' forwards the child's stderr (its log) to ours; default 'ignore' keeps only a tail for errors. */
   stdio?: 'inherit' | 'ignore';
   /** How long to wait for the listening line (default 30 s). */
@@ -19,8 +24,11 @@ export interface EmbeddedCouchOptions {
 }
 
 export interface EmbeddedCouch {
-  /** Base URL without credentials. */
+  /** http://user:password@127.0.0.1:PORT: for nano and other clients that take credentials from the URL. Never log it unredacted. */
   url: string;
+  /** http://127.0.0.1:PORT, without credentials (fetch refuses URLs with credentials: send `admin` as basic auth). */
+  baseUrl: string;
+  admin: AdminCredentials;
   port: number;
   pid: number;
   /** SIGTERM and wait for exit. */
@@ -30,9 +38,27 @@ export interface EmbeddedCouch {
 }
 
 export interface RunningEmbeddedCouch {
+  /** Base URL without credentials. */
   url: string;
   port: number;
   close(): Promise<void>;
+}
+
+export interface InProcessCouchOptions {
+  port?: number;
+  host?: string;
+  dataDir?: string;
+  admin: AdminCredentials;
+  jsViews?: boolean;
+  maxOpenDbs?: number;
+}
+
+/** `base` with the credentials in it, URL-encoded. */
+export function urlWithCredentials(base: string, admin: AdminCredentials): string {
+  const u = new URL(base);
+  u.username = encodeURIComponent(admin.username);
+  u.password = encodeURIComponent(admin.password);
+  return u.toString().replace(/\/$/, '');
 }
 
 const STDERR_TAIL_BYTES = 16 * 1024;
@@ -45,11 +71,12 @@ export async function startEmbeddedCouch(opts: EmbeddedCouchOptions = {}): Promi
   const loader = isTs ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [];
   const args = [...loader, mainPath, '--port', String(opts.port ?? 0), '--host', opts.host ?? '127.0.0.1', '--exit-with-stdin'];
   if (opts.dataDir) args.push('--data', resolve(opts.dataDir));
-  // Credentials travel in the environment, not argv (visible in ps). Without opts.admin the
-  // child must not pick up one the parent happens to have.
-  const env = { ...process.env };
-  delete env.EMBEDDED_COUCH_ADMIN;
-  if (opts.admin) env.EMBEDDED_COUCH_ADMIN = `${opts.admin.username}:${opts.admin.password}`;
+  if (opts.jsViews) args.push('--js-views');
+  if (opts.maxOpenDbs !== undefined) args.push('--max-open-dbs', String(opts.maxOpenDbs));
+  // Always an admin: there is no anonymous access. Credentials travel in the environment, not
+  // argv (visible to every local user in ps).
+  const admin = opts.admin ?? randomAdmin();
+  const env = { ...process.env, EMBEDDED_COUCH_ADMIN: `${admin.username}:${admin.password}` };
 
   // stdin stays open: the child exits when it closes, i.e. when we die without stopping it.
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
@@ -106,7 +133,9 @@ export async function startEmbeddedCouch(opts: EmbeddedCouchOptions = {}): Promi
     child.stdin.destroy();
   };
   return {
-    url,
+    url: urlWithCredentials(url, admin),
+    baseUrl: url,
+    admin,
     port: Number(new URL(url).port),
     pid: child.pid ?? -1,
     stop: () => stopWith('SIGTERM'),
@@ -115,11 +144,11 @@ export async function startEmbeddedCouch(opts: EmbeddedCouchOptions = {}): Promi
 }
 
 /** The server in this process (the `numbers-sync couch` command). */
-export async function runEmbeddedCouch(opts: Omit<EmbeddedCouchOptions, 'stdio' | 'startTimeoutMs'> = {}): Promise<RunningEmbeddedCouch> {
+export async function runEmbeddedCouch(opts: InProcessCouchOptions): Promise<RunningEmbeddedCouch> {
   // Loaded lazily: callers that only spawn the child should not load PouchDB and express.
   const { createEmbeddedCouchServer } = await import('./server.js');
   const host = opts.host ?? '127.0.0.1';
-  const embedded = await createEmbeddedCouchServer({ dataDir: opts.dataDir, admin: opts.admin });
+  const embedded = await createEmbeddedCouchServer({ dataDir: opts.dataDir, admin: opts.admin, bindHost: host, jsViews: opts.jsViews, maxOpenDbs: opts.maxOpenDbs });
   try {
     await new Promise<void>((resolveListen, reject) => {
       embedded.server.once('error', reject);

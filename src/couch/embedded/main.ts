@@ -1,15 +1,12 @@
-// Child-process entry: `node --import tsx main.ts --port 0 [--host H] [--data DIR] [--admin user:pw]`.
+// Child-process entry: `node --import tsx main.ts --port 0 [--host H] [--data DIR] [--js-views]`,
+// admin credentials in EMBEDDED_COUCH_ADMIN=user:password (random ones when unset).
 // Prints one line {"event":"listening","url":...} on stdout when ready; logs go to stderr.
 import { parseArgs } from 'node:util';
+import { chooseAdmin } from './admin-source.js';
 import { runEmbeddedCouch } from './launcher.js';
-import type { AdminCredentials } from './auth.js';
 
-function parseAdmin(spec: string | undefined): AdminCredentials | undefined {
-  if (!spec) return undefined;
-  const colon = spec.indexOf(':');
-  if (colon <= 0) throw new Error('--admin / EMBEDDED_COUCH_ADMIN must be user:password');
-  return { username: spec.slice(0, colon), password: spec.slice(colon + 1) };
-}
+// Everything this process creates (data directory, leveldb files) is private to its user.
+process.umask(0o077);
 
 // Once the parent is gone, writes to our stdio pipes fail with EPIPE; an unhandled stream error
 // would re-enter the uncaught-exception logger below and spin. Losing log lines is fine.
@@ -27,6 +24,8 @@ async function main(): Promise<void> {
       host: { type: 'string', default: '127.0.0.1' },
       data: { type: 'string' },
       admin: { type: 'string' },
+      'js-views': { type: 'boolean', default: false },
+      'max-open-dbs': { type: 'string' },
       // Set by the launcher: exit when the parent's end of stdin closes (the parent died).
       'exit-with-stdin': { type: 'boolean', default: false },
     },
@@ -34,9 +33,13 @@ async function main(): Promise<void> {
   });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port number: ${values.port}`);
-  const admin = parseAdmin(values.admin ?? process.env.EMBEDDED_COUCH_ADMIN);
+  const maxOpenDbs = values['max-open-dbs'] === undefined ? undefined : Number(values['max-open-dbs']);
+  if (maxOpenDbs !== undefined && !(Number.isInteger(maxOpenDbs) && maxOpenDbs > 0)) throw new Error(`--max-open-dbs: not a positive integer: ${values['max-open-dbs']}`);
+  const { admin, generated, warning } = chooseAdmin(values.admin, process.env.EMBEDDED_COUCH_ADMIN);
+  if (warning) log(warning);
+  delete process.env.EMBEDDED_COUCH_ADMIN; // nothing below needs it
 
-  const server = await runEmbeddedCouch({ port, host: values.host, dataDir: values.data, admin });
+  const server = await runEmbeddedCouch({ port, host: values.host, dataDir: values.data, admin, jsViews: values['js-views'], maxOpenDbs });
   let stopping = false;
   const stop = (why: string) => {
     if (stopping) return;
@@ -63,7 +66,8 @@ async function main(): Promise<void> {
   // requests in flight may fail, the server stays up.
   process.on('uncaughtException', (err) => log(`uncaught exception: ${err.stack ?? String(err)}`));
   process.on('unhandledRejection', (err) => log(`unhandled rejection: ${String(err)}`));
-  process.stdout.write(`${JSON.stringify({ event: 'listening', url: server.url })}\n`);
+  // Generated credentials are shown once, to whoever started us; given ones are never echoed.
+  process.stdout.write(`${JSON.stringify({ event: 'listening', url: server.url, ...(generated ? { admin } : {}) })}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -4,27 +4,48 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { dbToken, nameFromToken } from './db-names.js';
 import { CouchHttpError } from './http.js';
+import { OpenDbs } from './open-dbs.js';
 import type { BulkDocsCallback, PouchBackend, PouchDatabase } from './pouchdb.js';
 
 const MRVIEW_RE = /-mrview-(temp|[0-9a-f]{32})$/;
 
 export type DbEventType = 'created' | 'updated' | 'deleted';
 
+/** Idle leveldb databases kept open (~4 file descriptors each); more are closed, least recently used first. */
+export const DEFAULT_MAX_OPEN_DBS = 128;
+
+export interface DbLease {
+  db: PouchDatabase;
+  /** Call once the request using `db` is over. */
+  release(): void;
+}
+
 /**
  * PouchDB has no notion of "the databases on this server" and express-pouchdb's list mangles
  * names with '/', so the list lives here: in memory, rebuilt from the data directory on start.
- * Every HTTP request for a database uses the instance cached here, so wrapping its adapter
- * write once sees every document write (feeds and _db_updates wait on these events).
+ * Every HTTP request for a database uses the one instance open here, so wrapping its adapter
+ * write once sees every document write (feeds and _db_updates wait on these events). On disk,
+ * idle instances beyond `maxOpen` are closed and reopened on demand.
  */
 export class DbRegistry {
   private readonly names: string[] = [];
-  private readonly instances = new Map<string, PouchDatabase>();
+  private readonly dbs: OpenDbs<PouchDatabase>;
   private readonly events = new EventEmitter();
   private lock: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly backend: PouchBackend) {
+  constructor(
+    private readonly backend: PouchBackend,
+    maxOpen = DEFAULT_MAX_OPEN_DBS,
+  ) {
     this.events.setMaxListeners(0);
+    // In memory there are no files to run out of (and a closed memdown store would be lost).
+    this.dbs = new OpenDbs((name) => this.instantiate(name), backend.dataDir ? Math.max(1, maxOpen) : Infinity);
     if (backend.dataDir) this.loadFromDisk(backend.dataDir);
+  }
+
+  /** Open database instances (for tests of the bound). */
+  get openCount(): number {
+    return this.dbs.size;
   }
 
   /** Sorted by UTF-16 code unit, which equals CouchDB's byte order for the ASCII names allowed. */
@@ -36,15 +57,10 @@ export class DbRegistry {
     return binarySearch(this.names, name) >= 0;
   }
 
-  /** The database's instance, or undefined when it does not exist. */
-  open(name: string): PouchDatabase | undefined {
+  /** The database's instance, in use until `release()`, or undefined when it does not exist. */
+  async acquire(name: string): Promise<DbLease | undefined> {
     if (!this.exists(name)) return undefined;
-    let db = this.instances.get(name);
-    if (!db) {
-      db = this.instantiate(name);
-      this.instances.set(name, db);
-    }
-    return db;
+    return this.dbs.acquire(name);
   }
 
   create(name: string): Promise<void> {
@@ -52,9 +68,15 @@ export class DbRegistry {
       if (this.exists(name)) {
         throw new CouchHttpError(412, 'file_exists', 'The database could not be created, the file already exists.');
       }
-      const db = this.instantiate(name);
-      await db.info(); // forces leveldb to create its files before we report success
-      this.instances.set(name, db);
+      const lease = await this.dbs.acquire(name);
+      try {
+        await lease.db.info(); // forces leveldb to create its files before we report success
+      } catch (err) {
+        await this.dbs.take(name)?.close().catch(() => undefined);
+        throw err;
+      } finally {
+        lease.release();
+      }
       this.names.splice(-binarySearch(this.names, name) - 1, 0, name);
       this.emit(name, 'created');
     });
@@ -62,12 +84,12 @@ export class DbRegistry {
 
   destroy(name: string): Promise<void> {
     return this.serialized(async () => {
-      const db = this.open(name);
-      if (!db) throw notFoundDb();
+      if (!this.exists(name)) throw notFoundDb();
       // Forget it first so no new request picks up an instance that is going away.
-      this.instances.delete(name);
       const i = binarySearch(this.names, name);
       if (i >= 0) this.names.splice(i, 1);
+      await this.dbs.acquire(name);
+      const db = this.dbs.take(name)!;
       await db.destroy();
       this.emit(name, 'deleted');
     });
@@ -92,9 +114,7 @@ export class DbRegistry {
 
   async closeAll(): Promise<void> {
     await this.lock.catch(() => undefined);
-    const open = [...this.instances.values()];
-    this.instances.clear();
-    await Promise.allSettled(open.map((db) => db.close()));
+    await this.dbs.closeAll();
   }
 
   private emit(name: string, type: DbEventType): void {

@@ -8,16 +8,24 @@ import { handleChanges } from './changes-feed.js';
 import { illegalNameReason, isValidDbName } from './db-names.js';
 import { DbUpdatesLog } from './db-updates-log.js';
 import { handleDbUpdates } from './db-updates-feed.js';
+import { refuseDesignFunctions } from './design-functions.js';
 import { createDocumentRoutes, type RequestHandler, type ResolvedRequest } from './document-routes.js';
 import { CouchHttpError, Query, readBody, readJsonObject, sendError, sendJson } from './http.js';
-import { createPouchBackend } from './pouchdb.js';
+import { createPouchBackend, type PouchDatabase } from './pouchdb.js';
 import { DbRegistry, notFoundDb } from './registry.js';
+import { guardRequest } from './request-guard.js';
 
 export interface EmbeddedCouchServerOptions {
   /** Directory for leveldb files; omitted = in memory. */
   dataDir?: string;
-  /** When set, every request except GET / and /_up, /_session needs these credentials. */
-  admin?: AdminCredentials;
+  /** The only user: every request except GET /, /_up and /_session needs these credentials. */
+  admin: AdminCredentials;
+  /** Address the server is bound to; requests must name it or a loopback host (default 127.0.0.1). */
+  bindHost?: string;
+  /** Serve views (`_design/x/_view/y`), which run design-document JavaScript in this process. Off by default. */
+  jsViews?: boolean;
+  /** Idle databases kept open on disk (default 128, ~4 file descriptors each). */
+  maxOpenDbs?: number;
   /** Entries kept by _db_updates (default 10 000). */
   dbUpdatesCapacity?: number;
 }
@@ -35,17 +43,26 @@ const UNSUPPORTED_DB_ENDPOINTS = new Set(['_find', '_index', '_explain', '_purge
 /** The API level we implement; clients feature-detect on it. */
 const COUCHDB_VERSION = '3.3.3';
 
-export async function createEmbeddedCouchServer(opts: EmbeddedCouchServerOptions = {}): Promise<EmbeddedCouchServer> {
+export async function createEmbeddedCouchServer(opts: EmbeddedCouchServerOptions): Promise<EmbeddedCouchServer> {
   const backend = createPouchBackend(opts.dataDir);
-  const registry = new DbRegistry(backend);
+  const registry = new DbRegistry(backend, opts.maxOpenDbs);
   const updates = new DbUpdatesLog(opts.dbUpdatesCapacity);
   registry.onAny((name, type) => updates.record(name, type));
   const auth = new AdminAuth(opts.admin);
-  const documents = await createDocumentRoutes(backend.PouchDB, () => registry.list());
+  const documents = await createDocumentRoutes(backend.PouchDB, () => registry.list(), { jsViews: opts.jsViews });
   const shutdown = new AbortController();
   const serverUuid = randomBytes(16).toString('hex');
 
-  const router = new Router({ registry, updates, auth, documents, serverSignal: shutdown.signal, serverUuid });
+  const router = new Router({
+    registry,
+    updates,
+    auth,
+    documents,
+    serverSignal: shutdown.signal,
+    serverUuid,
+    bindHost: opts.bindHost ?? '127.0.0.1',
+    jsViews: opts.jsViews ?? false,
+  });
   const server = createServer((req, res) => {
     router.handle(req, res).catch((err: unknown) => sendError(res, err));
   });
@@ -78,6 +95,8 @@ interface RouterDeps {
   documents: RequestHandler;
   serverSignal: AbortSignal;
   serverUuid: string;
+  bindHost: string;
+  jsViews: boolean;
 }
 
 class Router {
@@ -91,11 +110,16 @@ class Router {
     const query = new Query(new URLSearchParams(qi < 0 ? '' : url.slice(qi + 1)));
     const first = decodeSegment(segments[0] ?? '');
     const method = req.method ?? 'GET';
+    guardRequest({ method, headers: req.headers, first }, this.d.bindHost);
 
     const isPublic = (first === '' && (method === 'GET' || method === 'HEAD')) || first === '_up' || first === '_session';
     if (!isPublic) {
       const result = this.d.auth.authenticate(req);
-      if (!result.ok) return sendJson(res, 401, { error: 'unauthorized', reason: result.reason });
+      if (!result.ok) {
+        // CouchDB's wording: server-level endpoints are for admins, databases for their members.
+        const reason = !req.headers.authorization && first.startsWith('_') ? 'You are not a server admin.' : result.reason;
+        return sendJson(res, 401, { error: 'unauthorized', reason });
+      }
     }
 
     switch (first) {
@@ -130,8 +154,9 @@ class Router {
 
     const rest = segments.slice(1);
     if (rest.length === 0 || (rest.length === 1 && rest[0] === '')) return this.database(req, res, method, first, query);
-    const db = this.d.registry.open(first);
-    if (!db) throw notFoundDb();
+    // Decoded and re-split, so '_design%2Fx/_view/v' is recognised too.
+    refuseDesignFunctions(rest.map(decodeSegment).join('/').split('/'), this.d.jsViews);
+    const db = await this.acquire(first, res);
     if (rest[0] === '_changes' && rest.length === 1) {
       allow(method, ['GET', 'POST']);
       return handleChanges(req, res, { registry: this.d.registry, serverSignal: this.d.serverSignal }, first, db, query);
@@ -145,7 +170,16 @@ class Router {
       // express-pouchdb would treat these as document ids and answer confusingly.
       throw new CouchHttpError(400, 'bad_request', `${rest[0]} is not supported by the embedded server`);
     }
-    return this.delegate(req, res, first, rest);
+    return this.delegate(req, res, db, first, rest);
+  }
+
+  /** The database's instance, kept open until the response is over. */
+  private async acquire(name: string, res: ServerResponse): Promise<PouchDatabase> {
+    const lease = await this.d.registry.acquire(name);
+    if (!lease) throw notFoundDb();
+    if (res.closed) lease.release();
+    else res.once('close', lease.release);
+    return lease.db;
   }
 
   private async database(req: IncomingMessage, res: ServerResponse, method: string, name: string, query: Query): Promise<void> {
@@ -162,8 +196,7 @@ class Router {
         return sendJson(res, 200, { ok: true });
       case 'GET':
       case 'HEAD': {
-        const db = this.d.registry.open(name);
-        if (!db) throw notFoundDb();
+        const db = await this.acquire(name, res);
         const info = await db.info();
         return sendJson(res, 200, {
           db_name: name,
@@ -176,16 +209,13 @@ class Router {
         });
       }
       case 'POST': // create a document with a generated id
-        if (!this.d.registry.exists(name)) throw notFoundDb();
-        return this.delegate(req, res, name, []);
+        return this.delegate(req, res, await this.acquire(name, res), name, []);
       default:
         throw methodNotAllowed(['GET', 'HEAD', 'PUT', 'DELETE', 'POST']);
     }
   }
 
-  private delegate(req: IncomingMessage, res: ServerResponse, name: string, rest: string[]): void {
-    const db = this.d.registry.open(name);
-    if (!db) throw notFoundDb();
+  private delegate(req: IncomingMessage, res: ServerResponse, db: PouchDatabase, name: string, rest: string[]): void {
     const r = req as ResolvedRequest;
     r.embeddedCouchDb = db;
     r.embeddedCouchDbName = name;
@@ -193,6 +223,9 @@ class Router {
     // type); express-pouchdb would silently store an empty document instead.
     const isDocPath = rest.length === 1 || (rest.length === 2 && (rest[0] === '_design' || rest[0] === '_local'));
     const type = req.headers['content-type'] ?? '';
+    // express-pouchdb spools multipart parts to temporary files with no size limit; nothing here
+    // needs multipart (no replication of attachments), so it is refused.
+    if (/^multipart\//i.test(type)) throw new CouchHttpError(415, 'bad_content_type', 'multipart requests are not supported by the embedded server');
     if ((req.method === 'PUT' && isDocPath && !/json|multipart/i.test(type)) || (req.method === 'POST' && !type)) {
       req.headers['content-type'] = 'application/json';
     }
@@ -210,13 +243,12 @@ class Router {
     const info = (authenticated?: string) => ({ authentication_handlers: ['cookie', 'default'], ...(authenticated ? { authenticated } : {}) });
     if (method === 'GET' || method === 'HEAD') {
       const result = auth.authenticate(req);
-      if (result.ok) return sendJson(res, 200, { ok: true, userCtx: result.userCtx, info: info(result.method === 'admin_party' ? undefined : result.method) });
+      if (result.ok) return sendJson(res, 200, { ok: true, userCtx: result.userCtx, info: info(result.method) });
       if (req.headers.authorization) return sendJson(res, 401, { error: 'unauthorized', reason: result.reason });
       return sendJson(res, 200, { ok: true, userCtx: { name: null, roles: [] }, info: info() });
     }
     if (method === 'POST') {
       const { name, password } = await readCredentials(req);
-      if (!auth.enabled) return sendJson(res, 200, { ok: true, name: null, roles: ['_admin'] });
       if (!auth.checkPassword(name, password)) {
         return sendJson(res, 401, { error: 'unauthorized', reason: 'Name or password is incorrect.' });
       }
@@ -230,7 +262,7 @@ class Router {
   private async security(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
     if (method === 'GET' || method === 'HEAD') {
       const adminOnly = { roles: ['_admin'] };
-      return sendJson(res, 200, this.d.auth.enabled ? { members: adminOnly, admins: adminOnly } : {});
+      return sendJson(res, 200, { members: adminOnly, admins: adminOnly });
     }
     if (method === 'PUT') {
       await readJsonObject(req);
