@@ -5,6 +5,7 @@ import pMap from 'p-map';
 import { CouchClient } from '../../src/couch/couch-client.js';
 import { CouchError } from '../../src/couch/couch-error.js';
 import { startEmbeddedCouch } from '../../src/couch/embedded/launcher.js';
+import { COUCHDB3_FIDELITY } from '../../src/couch/embedded/fidelity.js';
 import { startEmbeddedRedis } from '../../src/redis/embedded-redis.js';
 import { redactUrl } from '../../src/util/redact.js';
 
@@ -42,9 +43,14 @@ export class World {
       let couchUrl = servers.couchUrl;
       let couchPid: number | undefined;
       if (!couchUrl) {
-        const couch = await startEmbeddedCouch({});
+        // Like a stock CouchDB 3: admin required, opaque seqs, _db_updates in 500 ms batches.
+        const admin = { username: 'admin', password: randomBytes(12).toString('hex') };
+        const couch = await startEmbeddedCouch({ admin, fidelity: COUCHDB3_FIDELITY });
         stops.push(() => couch.stop());
-        couchUrl = couch.url;
+        const withAdmin = new URL(couch.url);
+        withAdmin.username = admin.username;
+        withAdmin.password = admin.password;
+        couchUrl = withAdmin.href.replace(/\/$/, '');
         couchPid = couch.pid;
       } else {
         // The daemon follows every numbers database: foreign ones would distort the figures.

@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded/launcher.js';
+import type { AdminCredentials } from '../../src/couch/embedded/auth.js';
+import { randomAdmin, startTestCouch, type TestCouch } from './test-couch.js';
 
 /**
  * An embedded CouchDB-compatible server keeping its data on disk in a temporary directory of
@@ -11,14 +12,17 @@ import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded
 export class DiskCouch {
   private constructor(
     readonly dir: string,
-    private current: EmbeddedCouch | undefined,
+    private readonly admin: AdminCredentials,
+    private current: TestCouch | undefined,
   ) {}
 
   static async start(label: string): Promise<DiskCouch> {
     const dir = await mkdtemp(join(tmpdir(), `nsync-${label}-`));
-    return new DiskCouch(dir, await startEmbeddedCouch({ dataDir: join(dir, 'couch') }));
+    const admin = randomAdmin();
+    return new DiskCouch(dir, admin, await startTestCouch({ dataDir: join(dir, 'couch'), admin }));
   }
 
+  /** With the admin credentials, which stay the same across restarts. */
   get url(): string {
     return this.server.url;
   }
@@ -40,7 +44,7 @@ export class DiskCouch {
   }
 
   async startServer(port: number): Promise<void> {
-    this.current = await startEmbeddedCouch({ port, dataDir: this.path('couch') });
+    this.current = await startTestCouch({ port, dataDir: this.path('couch'), admin: this.admin });
   }
 
   /** Stops the server and deletes the directory. */
@@ -50,7 +54,7 @@ export class DiskCouch {
     await rm(this.dir, { recursive: true, force: true });
   }
 
-  private get server(): EmbeddedCouch {
+  private get server(): TestCouch {
     if (!this.current) throw new Error('the embedded CouchDB server is stopped');
     return this.current;
   }

@@ -1,7 +1,9 @@
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { carryCredentials } from './urls.js';
 
 export interface FaultProxy {
+  /** With the target's credentials. */
   url: string;
   /** Requests answered with the injected failure, with their arrival time. */
   readonly failed: Array<{ method: string; path: string; at: number }>;
@@ -37,7 +39,7 @@ export async function startFaultProxy(target: string, shouldFail: (req: Incoming
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: carryCredentials(`http://127.0.0.1:${port}`, target),
     failed,
     close: () =>
       new Promise<void>((resolve) => {

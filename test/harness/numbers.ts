@@ -33,6 +33,28 @@ export class CouchFixture {
     }
   }
 
+  /**
+   * Creates these databases and waits (at most 10 s) until _db_updates has reported them, so
+   * a daemon started next does not take them for new ones (CouchDB 3 publishes events in
+   * 500 ms batches). Servers without _db_updates are not waited for.
+   */
+  async createDbsReported(names: readonly string[]): Promise<void> {
+    let since: unknown;
+    try {
+      since = (await this.couch.request<{ last_seq: unknown }>({ path: '_db_updates', qs: { feed: 'normal', since: 'now' } })).last_seq;
+    } catch {
+      since = undefined;
+    }
+    for (const name of names) await this.createDb(name);
+    if (since === undefined) return;
+    const waiting = new Set(names);
+    for (const deadline = Date.now() + 10_000; waiting.size > 0 && Date.now() < deadline; ) {
+      const page = await this.couch.dbUpdates({ since, timeoutMs: 1000 });
+      for (const update of page.results) waiting.delete(update.db_name);
+      since = page.last_seq;
+    }
+  }
+
   createAccountDb(accountId: string): Promise<void> {
     return this.createDb(accountDbName(accountId));
   }

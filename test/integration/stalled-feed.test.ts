@@ -17,8 +17,7 @@ describe('stalled connections to CouchDB', () => {
 
   beforeAll(async () => {
     ({ couch, fx } = await privateCouchWith({ accounts: [A], numbersDbs: ['numbers/+1415'] }));
-    const target = new URL(couch.url);
-    proxy = new TcpProxy({ host: target.hostname, port: Number(target.port) });
+    proxy = new TcpProxy(couch.url);
     const proxyUrl = await proxy.start();
     daemon = startTestDaemon(testSettings(proxyUrl, redisUrl(), uniquePrefix('stall'), { requestTimeoutMs: 1500, feedTimeoutMs: 1000, rescanIntervalMs: 60_000 }));
   });

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { AdminCredentials } from './auth.js';
+import { fidelityArgs, type FidelityOptions } from './fidelity.js';
 
 export interface EmbeddedCouchOptions {
   /** 0 or undefined picks a free port. */
@@ -16,6 +17,8 @@ export interface EmbeddedCouchOptions {
   stdio?: 'inherit' | 'ignore';
   /** How long to wait for the listening line (default 30 s). */
   startTimeoutMs?: number;
+  /** CouchDB 3 behaviours to imitate (COUCHDB3_FIDELITY: opaque seqs, batched _db_updates). */
+  fidelity?: FidelityOptions;
 }
 
 export interface EmbeddedCouch {
@@ -45,6 +48,7 @@ export async function startEmbeddedCouch(opts: EmbeddedCouchOptions = {}): Promi
   const loader = isTs ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [];
   const args = [...loader, mainPath, '--port', String(opts.port ?? 0), '--host', opts.host ?? '127.0.0.1', '--exit-with-stdin'];
   if (opts.dataDir) args.push('--data', resolve(opts.dataDir));
+  args.push(...fidelityArgs(opts.fidelity));
   // Credentials travel in the environment, not argv (visible in ps). Without opts.admin the
   // child must not pick up one the parent happens to have.
   const env = { ...process.env };
@@ -119,7 +123,7 @@ export async function runEmbeddedCouch(opts: Omit<EmbeddedCouchOptions, 'stdio' 
   // Loaded lazily: callers that only spawn the child should not load PouchDB and express.
   const { createEmbeddedCouchServer } = await import('./server.js');
   const host = opts.host ?? '127.0.0.1';
-  const embedded = await createEmbeddedCouchServer({ dataDir: opts.dataDir, admin: opts.admin });
+  const embedded = await createEmbeddedCouchServer({ dataDir: opts.dataDir, admin: opts.admin, fidelity: opts.fidelity });
   try {
     await new Promise<void>((resolveListen, reject) => {
       embedded.server.once('error', reject);

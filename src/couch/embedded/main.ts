@@ -1,8 +1,10 @@
-// Child-process entry: `node --import tsx main.ts --port 0 [--host H] [--data DIR] [--admin user:pw]`.
+// Child-process entry: `node --import tsx main.ts --port 0 [--host H] [--data DIR] [--admin user:pw]
+// [--fidelity couchdb3] [--seqs integer|couchdb3|scrambled] [--db-updates-delay-ms N]`.
 // Prints one line {"event":"listening","url":...} on stdout when ready; logs go to stderr.
 import { parseArgs } from 'node:util';
 import { runEmbeddedCouch } from './launcher.js';
 import type { AdminCredentials } from './auth.js';
+import { parseFidelityFlags } from './fidelity.js';
 
 function parseAdmin(spec: string | undefined): AdminCredentials | undefined {
   if (!spec) return undefined;
@@ -27,6 +29,9 @@ async function main(): Promise<void> {
       host: { type: 'string', default: '127.0.0.1' },
       data: { type: 'string' },
       admin: { type: 'string' },
+      fidelity: { type: 'string' },
+      seqs: { type: 'string' },
+      'db-updates-delay-ms': { type: 'string' },
       // Set by the launcher: exit when the parent's end of stdin closes (the parent died).
       'exit-with-stdin': { type: 'boolean', default: false },
     },
@@ -36,7 +41,8 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port number: ${values.port}`);
   const admin = parseAdmin(values.admin ?? process.env.EMBEDDED_COUCH_ADMIN);
 
-  const server = await runEmbeddedCouch({ port, host: values.host, dataDir: values.data, admin });
+  const fidelity = parseFidelityFlags(values);
+  const server = await runEmbeddedCouch({ port, host: values.host, dataDir: values.data, admin, fidelity });
   let stopping = false;
   const stop = (why: string) => {
     if (stopping) return;

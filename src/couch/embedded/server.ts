@@ -6,12 +6,15 @@ import { AdminAuth, type AdminCredentials } from './auth.js';
 import { handleBulkGet } from './bulk-get.js';
 import { handleChanges } from './changes-feed.js';
 import { illegalNameReason, isValidDbName } from './db-names.js';
+import { DbUpdatesBatcher } from './db-updates-batcher.js';
 import { DbUpdatesLog } from './db-updates-log.js';
 import { handleDbUpdates } from './db-updates-feed.js';
 import { createDocumentRoutes, type RequestHandler, type ResolvedRequest } from './document-routes.js';
 import { CouchHttpError, Query, readBody, readJsonObject, sendError, sendJson } from './http.js';
 import { createPouchBackend } from './pouchdb.js';
 import { DbRegistry, notFoundDb } from './registry.js';
+import type { FidelityOptions } from './fidelity.js';
+import { seqCodec, taggedSeqs, type SeqCodec } from './seq-codec.js';
 
 export interface EmbeddedCouchServerOptions {
   /** Directory for leveldb files; omitted = in memory. */
@@ -20,6 +23,8 @@ export interface EmbeddedCouchServerOptions {
   admin?: AdminCredentials;
   /** Entries kept by _db_updates (default 10 000). */
   dbUpdatesCapacity?: number;
+  /** Seq spelling and _db_updates batching (default: integers, immediate events). */
+  fidelity?: FidelityOptions;
 }
 
 export interface EmbeddedCouchServer {
@@ -38,14 +43,18 @@ const COUCHDB_VERSION = '3.3.3';
 export async function createEmbeddedCouchServer(opts: EmbeddedCouchServerOptions = {}): Promise<EmbeddedCouchServer> {
   const backend = createPouchBackend(opts.dataDir);
   const registry = new DbRegistry(backend);
-  const updates = new DbUpdatesLog(opts.dbUpdatesCapacity);
-  registry.onAny((name, type) => updates.record(name, type));
+  const seqStyle = opts.fidelity?.seqs ?? 'integer';
+  const seqs = seqCodec(seqStyle);
+  // _db_updates has seqs of its own (CouchDB: those of _global_changes), never bare integers.
+  const updates = new DbUpdatesLog(opts.dbUpdatesCapacity, seqStyle === 'integer' ? taggedSeqs() : seqCodec(seqStyle));
+  const batcher = new DbUpdatesBatcher(updates, opts.fidelity?.dbUpdatesDelayMs ?? 0);
+  registry.onAny((name, type) => batcher.record(name, type));
   const auth = new AdminAuth(opts.admin);
   const documents = await createDocumentRoutes(backend.PouchDB, () => registry.list());
   const shutdown = new AbortController();
   const serverUuid = randomBytes(16).toString('hex');
 
-  const router = new Router({ registry, updates, auth, documents, serverSignal: shutdown.signal, serverUuid });
+  const router = new Router({ registry, updates, auth, documents, serverSignal: shutdown.signal, serverUuid, seqs });
   const server = createServer((req, res) => {
     router.handle(req, res).catch((err: unknown) => sendError(res, err));
   });
@@ -56,6 +65,7 @@ export async function createEmbeddedCouchServer(opts: EmbeddedCouchServerOptions
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      batcher.close();
       shutdown.abort(); // feeds finish their responses with last_seq
       let done = false;
       const closed = new Promise<void>((resolve) => server.close(() => resolve())).then(() => void (done = true));
@@ -78,6 +88,7 @@ interface RouterDeps {
   documents: RequestHandler;
   serverSignal: AbortSignal;
   serverUuid: string;
+  seqs: SeqCodec;
 }
 
 class Router {
@@ -134,7 +145,7 @@ class Router {
     if (!db) throw notFoundDb();
     if (rest[0] === '_changes' && rest.length === 1) {
       allow(method, ['GET', 'POST']);
-      return handleChanges(req, res, { registry: this.d.registry, serverSignal: this.d.serverSignal }, first, db, query);
+      return handleChanges(req, res, { registry: this.d.registry, serverSignal: this.d.serverSignal, seqs: this.d.seqs }, first, db, query);
     }
     if (rest[0] === '_bulk_get' && rest.length === 1) {
       allow(method, ['POST']);
@@ -168,8 +179,8 @@ class Router {
         return sendJson(res, 200, {
           db_name: name,
           doc_count: info.doc_count,
-          update_seq: info.update_seq,
-          purge_seq: 0,
+          update_seq: this.d.seqs.format(info.update_seq),
+          purge_seq: this.d.seqs.format(0),
           compact_running: false,
           instance_start_time: '0',
           props: {},
