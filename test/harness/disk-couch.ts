@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AdminCredentials } from '../../src/couch/embedded/auth.js';
+import type { FidelityOptions } from '../../src/couch/embedded/fidelity.js';
 import { randomAdmin, startTestCouch, type TestCouch } from './test-couch.js';
 
 /**
@@ -13,13 +14,15 @@ export class DiskCouch {
   private constructor(
     readonly dir: string,
     private readonly admin: AdminCredentials,
+    private readonly fidelity: FidelityOptions | undefined,
     private current: TestCouch | undefined,
   ) {}
 
-  static async start(label: string): Promise<DiskCouch> {
+  /** `fidelity`: default CouchDB 3's (see startTestCouch). */
+  static async start(label: string, fidelity?: FidelityOptions): Promise<DiskCouch> {
     const dir = await mkdtemp(join(tmpdir(), `nsync-${label}-`));
     const admin = randomAdmin();
-    return new DiskCouch(dir, admin, await startTestCouch({ dataDir: join(dir, 'couch'), admin }));
+    return new DiskCouch(dir, admin, fidelity, await startTestCouch({ dataDir: join(dir, 'couch'), admin, fidelity }));
   }
 
   /** With the admin credentials, which stay the same across restarts. */
@@ -44,7 +47,7 @@ export class DiskCouch {
   }
 
   async startServer(port: number): Promise<void> {
-    this.current = await startTestCouch({ port, dataDir: this.path('couch'), admin: this.admin });
+    this.current = await startTestCouch({ port, dataDir: this.path('couch'), admin: this.admin, fidelity: this.fidelity });
   }
 
   /** Stops the server and deletes the directory. */

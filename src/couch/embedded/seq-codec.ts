@@ -5,9 +5,9 @@ import { randomBytes, randomInt } from 'node:crypto';
  * - `integer`: PouchDB's integers as they are (lowest overhead; the plain embedded default).
  * - `couchdb3`: CouchDB 3's shape `"<n>-g1AAAA<base64url>"`; the opaque part differs on every
  *   server start, so the same position is spelled differently across restarts.
- * - `scrambled`: like couchdb3 but with a random prefix instead of `<n>`, new on every seq
- *   handed out: seqs sort neither as numbers nor as strings. For tests proving a client treats
- *   seqs as opaque.
+ * - `scrambled`: like couchdb3 but with a random number instead of `<n>`, new on every seq
+ *   handed out: seqs sort neither as numbers nor as strings, and one position is spelled
+ *   differently every time. For tests proving a client treats seqs as opaque.
  */
 export type SeqStyle = 'integer' | 'couchdb3' | 'scrambled';
 export const SEQ_STYLES: readonly SeqStyle[] = ['integer', 'couchdb3', 'scrambled'];
@@ -53,7 +53,6 @@ const MAGIC = 'g1AAAA';
 const INSTANCE_BYTES = 6;
 // Padding makes seqs about as long as a single-node CouchDB 3's, so length limits show up here.
 const PADDING_BYTES = 33;
-const LEAD_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
 /**
  * Opaque seqs: `<lead>-g1AAAA` + base64url(instance, n xor instance, check byte, padding).
@@ -63,7 +62,8 @@ export function opaqueSeqs(style: 'couchdb3' | 'scrambled'): SeqCodec {
   const instanceBytes = randomBytes(INSTANCE_BYTES);
   const padding = randomBytes(PADDING_BYTES);
   const instance = instanceBytes.toString('hex');
-  const lead = (n: number) => (style === 'couchdb3' ? String(n) : Array.from({ length: 1 + randomInt(6) }, () => LEAD_ALPHABET[randomInt(LEAD_ALPHABET.length)]).join(''));
+  // scrambled: a random number where CouchDB puts the position, so seqs parse as numbers that mean nothing.
+  const lead = (n: number) => String(style === 'couchdb3' ? n : randomInt(1_000_000));
   return {
     instance,
     format(n) {
