@@ -30,6 +30,11 @@ export class DiskCouch {
     return this.server.url;
   }
 
+  /** Without credentials (for fetch). */
+  get baseUrl(): string {
+    return this.server.baseUrl;
+  }
+
   get port(): number {
     return this.server.port;
   }
