@@ -42,3 +42,10 @@ export async function claimNumbersPrefixes(fx: CouchFixture, count: number): Pro
   }
   return prefixes;
 }
+
+/** `count` distinct random numbers database prefixes ('+NNNN'); see claimNumbersPrefixes for ones nobody uses. */
+export function freshPrefixes(count: number): string[] {
+  const out = new Set<string>();
+  while (out.size < count) out.add(`+${String(randomInt(1e4)).padStart(4, '0')}`);
+  return [...out];
+}

@@ -1,6 +1,6 @@
 import { CouchClient } from '../../src/couch/couch-client.js';
 import { CouchError } from '../../src/couch/couch-error.js';
-import { accountDbName, numberDbName, PHONE_NUMBERS_DOC_ID } from '../../src/spec/index.js';
+import { accountDbName, isFollowedNumbersDb, numberDbName, PHONE_NUMBERS_DOC_ID } from '../../src/spec/index.js';
 import { readTruth } from '../../src/audit/read-truth.js';
 import { compareAccount, type AccountDrift } from '../../src/audit/compare-account.js';
 
@@ -12,6 +12,8 @@ export function revGeneration(rev: unknown): number {
 /** Test-side writer of number docs and reader of account docs, through real HTTP. */
 export class CouchFixture {
   readonly couch: CouchClient;
+  /** Databases this fixture created (not those that existed already), for removeCreated(). */
+  readonly created = new Set<string>();
 
   constructor(url: string) {
     this.couch = new CouchClient({ url });
@@ -20,9 +22,16 @@ export class CouchFixture {
   async createDb(name: string): Promise<void> {
     try {
       await this.couch.request({ method: 'put', db: name });
+      this.created.add(name);
     } catch (err) {
       if (!(err instanceof CouchError && err.status === 412)) throw err;
     }
+  }
+
+  /** Deletes every database this fixture created: a test on a shared server leaves nothing behind. */
+  async removeCreated(): Promise<void> {
+    for (const name of this.created) await this.deleteDb(name);
+    this.created.clear();
   }
 
   async deleteDb(name: string): Promise<void> {
@@ -84,6 +93,17 @@ export class CouchFixture {
       if (err instanceof CouchError && err.kind === 'db_not_found') return undefined;
       throw err;
     }
+  }
+
+  /**
+   * Followed numbers databases with at least one change: those a daemon that has read them
+   * holds a checkpoint for. On a shared server that includes other tests' databases.
+   */
+  async checkpointableNumbersDbs(): Promise<string[]> {
+    const names = (await this.couch.listDbs('numbers/', 'numbers/\ufff0')).filter(isFollowedNumbersDb);
+    const out: string[] = [];
+    for (const db of names) if ((await this.couch.changes(db, { since: 0, limit: 1, includeDocs: false })).results.length > 0) out.push(db);
+    return out;
   }
 
   /** Public keys of an account doc (the numbers it lists), sorted. */

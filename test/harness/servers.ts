@@ -32,9 +32,11 @@ export function isExternalCouch(): boolean {
  * 500 ms later), and a daemon started before that would see them as new databases.
  */
 export async function privateCouchWith(dbs: { accounts?: readonly string[]; numbersDbs?: readonly string[] }): Promise<{ couch: CouchHandle; fx: CouchFixture }> {
-  const couch = await privateCouch();
-  const fx = new CouchFixture(couch.url);
+  const server = await privateCouch();
+  const fx = new CouchFixture(server.url);
   await fx.createDbsReported([...(dbs.accounts ?? []).map(accountDbName), ...(dbs.numbersDbs ?? [])]);
+  // On a shared server, stopping means removing every database the fixture created.
+  const couch = isExternalCouch() ? { url: server.url, stop: () => fx.removeCreated() } : server;
   return { couch, fx };
 }
 
