@@ -95,12 +95,17 @@ export class CouchFixture {
     }
   }
 
+  /** The numbers/+NNNN databases of the server (on a shared one, other tests' too). */
+  async followedNumbersDbs(): Promise<string[]> {
+    return (await this.couch.listDbs('numbers/', 'numbers/\ufff0')).filter(isFollowedNumbersDb);
+  }
+
   /**
    * Followed numbers databases with at least one change: those a daemon that has read them
    * holds a checkpoint for. On a shared server that includes other tests' databases.
    */
   async checkpointableNumbersDbs(): Promise<string[]> {
-    const names = (await this.couch.listDbs('numbers/', 'numbers/\ufff0')).filter(isFollowedNumbersDb);
+    const names = await this.followedNumbersDbs();
     const out: string[] = [];
     for (const db of names) if ((await this.couch.changes(db, { since: 0, limit: 1, includeDocs: false })).results.length > 0) out.push(db);
     return out;

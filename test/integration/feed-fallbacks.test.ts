@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
 import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { CouchFixture } from '../harness/numbers.js';
@@ -52,5 +53,18 @@ describe('feed fallbacks and fatal errors', () => {
     daemon = startTestDaemon(testSettings(url, redisUrl(), uniquePrefix('auth')), { onFatal: (err) => (fatal = err) });
     await waitFor(() => fatal, { what: 'fatal error reported' });
     expect(fatal?.message).toMatch(/401|unauthorized|incorrect/i);
+  });
+
+  it('stops with a clear error when the server itself refuses the login', async () => {
+    // A user that does not exist: CouchDB 3 locks a user out of an IP after 5 failed logins
+    // ([chttpd_auth_lockout]), which must never hit the admin the rest of the suite uses.
+    const url = new URL(couch.url);
+    url.username = `nsync-nobody-${randomBytes(4).toString('hex')}`;
+    url.password = randomBytes(8).toString('hex');
+    let fatal: Error | undefined;
+    daemon = startTestDaemon(testSettings(url.href, redisUrl(), uniquePrefix('auth-real')), { onFatal: (err) => (fatal = err) });
+    await waitFor(() => fatal, { what: 'fatal error reported' });
+    expect(fatal?.message).toMatch(/401|unauthorized|incorrect/i);
+    expect(fatal?.message).not.toContain(url.password);
   });
 });
