@@ -57,7 +57,8 @@ describe('embedded server in CouchDB 3 fidelity mode', () => {
   });
 
   it('_db_updates has opaque seqs of its own', async () => {
-    const page = (await get('/_db_updates?since=0')).body as { results: Array<{ db_name: string; seq: string }>; last_seq: string };
+    // Longpoll: the creation above is published with the next batch (up to 500 ms later).
+    const page = (await get('/_db_updates?feed=longpoll&since=0&timeout=10000')).body as { results: Array<{ db_name: string; seq: string }>; last_seq: string };
     expect(page.results.map((e) => e.db_name)).toContain('fidelity/db');
     for (const e of page.results) expect(e.seq).toMatch(OPAQUE);
     expect(page.last_seq).toMatch(OPAQUE);

@@ -93,7 +93,8 @@ function parseSince(since: string | undefined, seqs: SeqCodec): Since {
 
 /** A row as the client sees it: its seq spelled by the codec. */
 function rowJson(row: PouchChangeRow, seqs: SeqCodec): string {
-  return JSON.stringify({ ...row, seq: seqs.format(row.seq) });
+  const seq = seqs.format(row.seq);
+  return JSON.stringify(seq === row.seq ? row : { ...row, seq });
 }
 
 /** Write events of one database, observed from before the first query so none is missed. */
