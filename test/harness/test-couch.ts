@@ -33,5 +33,6 @@ export async function startTestCouch(opts: TestCouchOptions = {}): Promise<TestC
   const admin = opts.admin ?? randomAdmin();
   const couch = await startEmbeddedCouch({ dataDir: opts.dataDir, port: opts.port, admin, fidelity: opts.fidelity ?? COUCHDB3_FIDELITY });
   const baseUrl = withoutCredentials(couch.url);
-  return { ...couch, url: withCredentials(baseUrl, admin), baseUrl, admin };
+  // Methods delegated explicitly: the launcher's handle may be a class instance.
+  return { ...couch, port: couch.port, pid: couch.pid, stop: () => couch.stop(), kill: () => couch.kill(), url: withCredentials(baseUrl, admin), baseUrl, admin };
 }
