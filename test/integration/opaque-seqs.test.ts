@@ -7,6 +7,7 @@ import { LogCapture } from '../harness/log-capture.js';
 import { Random } from '../harness/random.js';
 import { waitFor } from '../harness/wait.js';
 import type { Daemon } from '../../src/daemon.js';
+import { accountDbName } from '../../src/spec/index.js';
 
 const rnd = new Random(1111);
 const accounts = Array.from({ length: 4 }, () => rnd.hex(32));
@@ -32,7 +33,7 @@ describe('opaque seqs', () => {
   beforeAll(async () => {
     couch = await DiskCouch.start('opaque-seqs', { seqs: 'scrambled', dbUpdatesDelayMs: 500 });
     fx = new CouchFixture(couch.url);
-    await fx.createDbsReported([...accounts.map((a) => `account/${a.slice(0, 2)}/${a.slice(2, 4)}/${a.slice(4)}`), ...PREFIXES.map((p) => `numbers/${p}`)]);
+    await fx.createDbsReported([...accounts.map(accountDbName), ...PREFIXES.map((p) => `numbers/${p}`)]);
   });
 
   afterAll(async () => {
