@@ -5,6 +5,7 @@ import pMap from 'p-map';
 import { CouchClient } from '../../src/couch/couch-client.js';
 import { CouchError } from '../../src/couch/couch-error.js';
 import { startEmbeddedCouch } from '../../src/couch/embedded/launcher.js';
+import { COUCHDB3_FIDELITY } from '../../src/couch/embedded/fidelity.js';
 import { startEmbeddedRedis } from '../../src/redis/embedded-redis.js';
 import { redactUrl } from '../../src/util/redact.js';
 
@@ -42,9 +43,10 @@ export class World {
       let couchUrl = servers.couchUrl;
       let couchPid: number | undefined;
       if (!couchUrl) {
-        // Views on: the naive baseline queries a view in every numbers database (they run
-        // design-document JavaScript, which the embedded server refuses by default).
-        const couch = await startEmbeddedCouch({ jsViews: true });
+        // Like a stock CouchDB 3: admin required, opaque seqs, _db_updates in 500 ms batches. Views
+        // on: the naive baseline queries a view in every numbers database (design-document
+        // JavaScript, which the embedded server refuses by default).
+        const couch = await startEmbeddedCouch({ fidelity: COUCHDB3_FIDELITY, jsViews: true });
         stops.push(() => couch.stop());
         couchUrl = couch.url;
         couchPid = couch.pid;

@@ -93,6 +93,21 @@ export class CouchClient {
     return this.request({ path: '', signal, timeoutMs: 5000 });
   }
 
+  /**
+   * `GET /_up` as HTTP status and body: a 404 is an answer here (CouchDB in maintenance mode
+   * says `{"status":"maintenance_mode"}`; a server without the endpoint says not_found).
+   */
+  async up(signal: AbortSignal): Promise<{ status: number; body: Record<string, unknown> }> {
+    try {
+      const body = (await this.server.request({ path: '_up', signal } as Parameters<ServerScope['request']>[0])) as Record<string, unknown>;
+      return { status: 200, body };
+    } catch (err) {
+      const e = err as { statusCode?: number; status?: unknown; error?: unknown; reason?: unknown };
+      if (e.statusCode === 404) return { status: 404, body: { status: e.status, error: e.error, reason: e.reason } };
+      throw toCouchError(err, 'GET /_up');
+    }
+  }
+
   /** Database names in [start, end] (needs admin on CouchDB 3). */
   listDbs(start: string, end: string, signal?: AbortSignal): Promise<string[]> {
     return this.request({ path: '_all_dbs', qs: { startkey: start, endkey: end }, signal });

@@ -21,10 +21,7 @@ export interface ReadinessProbeOptions {
 export async function probeReadiness(opts: ReadinessProbeOptions): Promise<Readiness> {
   const timeoutMs = opts.probeTimeoutMs ?? 2000;
   const [couchdb, redis, blockingConnection] = await Promise.all([
-    check(async () => {
-      const banner = await opts.couch.ping(AbortSignal.timeout(timeoutMs));
-      return `answers${banner.version ? ` (version ${banner.version})` : ''}`;
-    }),
+    check(() => probeCouch(opts.couch, timeoutMs)),
     check(async () => {
       // A command issued while ioredis reconnects would wait in its offline queue: fail fast.
       if (opts.redis.status !== 'ready') throw new Error(`connection is ${opts.redis.status}`);
@@ -48,6 +45,27 @@ export async function probeReadiness(opts: ReadinessProbeOptions): Promise<Readi
     workers: opts.worker && { running: opts.worker.isRunning(), blockingConnection: blockingConnection ?? 'unknown' },
     timing: opts.timing,
   });
+}
+
+/**
+ * CouchDB's health endpoint is `GET /_up` (what its Docker image and load balancers use): it
+ * answers at once even when `GET /` is slow (e.g. a node whose cluster membership hangs).
+ * `GET /` is asked only when `/_up` does not exist (a 404 without a `status`).
+ */
+export async function probeCouch(couch: CouchClient, timeoutMs: number): Promise<string> {
+  const up = await couch.up(AbortSignal.timeout(timeoutMs));
+  const verdict = classifyUp(up.status, up.body);
+  if (verdict.up === true) return verdict.detail;
+  if (verdict.up === false) throw new Error(verdict.detail);
+  const banner = await couch.ping(AbortSignal.timeout(timeoutMs));
+  return `answers${banner.version ? ` (version ${banner.version})` : ''} (no /_up)`;
+}
+
+/** Reads a `/_up` answer: up, not serving (maintenance_mode, nolb, seeding), or no such endpoint. */
+export function classifyUp(status: number, body: Record<string, unknown>): { up: true | false; detail: string } | { up: 'no_endpoint' } {
+  if (status === 200) return { up: true, detail: `up${typeof body.status === 'string' ? ` (${body.status})` : ''}` };
+  if (typeof body.status === 'string') return { up: false, detail: `/_up answers ${status} ${body.status}` };
+  return { up: 'no_endpoint' };
 }
 
 async function check(run: () => Promise<string>): Promise<CheckResult> {

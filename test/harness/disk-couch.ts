@@ -1,8 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomAdmin, type AdminCredentials } from '../../src/couch/embedded/auth.js';
-import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded/launcher.js';
+import type { AdminCredentials } from '../../src/couch/embedded/auth.js';
+import type { FidelityOptions } from '../../src/couch/embedded/fidelity.js';
+import { randomAdmin, startTestCouch, type TestCouch } from './test-couch.js';
 
 /**
  * An embedded CouchDB-compatible server keeping its data on disk in a temporary directory of
@@ -12,19 +13,26 @@ import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded
 export class DiskCouch {
   private constructor(
     readonly dir: string,
-    /** The same credentials on every start, so clients' URLs stay valid across restarts. */
     private readonly admin: AdminCredentials,
-    private current: EmbeddedCouch | undefined,
+    private readonly fidelity: FidelityOptions | undefined,
+    private current: TestCouch | undefined,
   ) {}
 
-  static async start(label: string): Promise<DiskCouch> {
+  /** `fidelity`: default CouchDB 3's (see startTestCouch). */
+  static async start(label: string, fidelity?: FidelityOptions): Promise<DiskCouch> {
     const dir = await mkdtemp(join(tmpdir(), `nsync-${label}-`));
     const admin = randomAdmin();
-    return new DiskCouch(dir, admin, await startEmbeddedCouch({ dataDir: join(dir, 'couch'), admin }));
+    return new DiskCouch(dir, admin, fidelity, await startTestCouch({ dataDir: join(dir, 'couch'), admin, fidelity }));
   }
 
+  /** With the admin credentials, which stay the same across restarts. */
   get url(): string {
     return this.server.url;
+  }
+
+  /** Without credentials (for fetch). */
+  get baseUrl(): string {
+    return this.server.baseUrl;
   }
 
   get port(): number {
@@ -44,7 +52,7 @@ export class DiskCouch {
   }
 
   async startServer(port: number): Promise<void> {
-    this.current = await startEmbeddedCouch({ port, dataDir: this.path('couch'), admin: this.admin });
+    this.current = await startTestCouch({ port, dataDir: this.path('couch'), admin: this.admin, fidelity: this.fidelity });
   }
 
   /** Stops the server and deletes the directory. */
@@ -54,7 +62,7 @@ export class DiskCouch {
     await rm(this.dir, { recursive: true, force: true });
   }
 
-  private get server(): EmbeddedCouch {
+  private get server(): TestCouch {
     if (!this.current) throw new Error('the embedded CouchDB server is stopped');
     return this.current;
   }

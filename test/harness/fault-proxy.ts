@@ -1,7 +1,9 @@
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { carryCredentials } from './urls.js';
 
 export interface FaultProxy {
+  /** With the target's credentials. */
   url: string;
   /** Requests answered with the injected failure, with their arrival time. */
   readonly failed: Array<{ method: string; path: string; at: number }>;
@@ -41,7 +43,7 @@ export async function startFaultProxy(target: string, shouldFail: (req: Incoming
   url.username = upstream.username;
   url.password = upstream.password;
   return {
-    url: url.toString().replace(/\/$/, ''),
+    url: carryCredentials(`http://127.0.0.1:${port}`, target),
     failed,
     close: () =>
       new Promise<void>((resolve) => {

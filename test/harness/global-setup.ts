@@ -1,10 +1,10 @@
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedCouch } from '../../src/couch/embedded/launcher.js';
+import { startTestCouch } from './test-couch.js';
 import { startEmbeddedRedis } from '../../src/redis/embedded-redis.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** Base URL of the shared CouchDB-protocol server (may carry credentials). */
+    /** Base URL of the shared CouchDB-protocol server, with admin credentials. */
     couchUrl: string;
     /** True when COUCHDB_URL pointed the suite at an external server. */
     externalCouch: boolean;
@@ -13,12 +13,13 @@ declare module 'vitest' {
 }
 
 /**
- * Starts one embedded CouchDB-compatible server and one private redis-server for the
- * whole run, unless COUCHDB_URL / REDIS_URL point at existing ones (e.g. Apache CouchDB 3.x).
+ * Starts one embedded CouchDB-compatible server (in CouchDB 3 fidelity mode, admin required)
+ * and one private redis-server for the whole run, unless COUCHDB_URL / REDIS_URL point at
+ * existing ones (e.g. Apache CouchDB 3.x: `npm run test:couchdb3`).
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const stops: Array<() => Promise<void>> = [];
-  const couchUrl = process.env.COUCHDB_URL || (await startShared(startEmbeddedCouch({}), stops));
+  const couchUrl = process.env.COUCHDB_URL || (await startShared(startTestCouch(), stops));
   const redisUrl = process.env.REDIS_URL || (await startShared(startEmbeddedRedis({}), stops));
   project.provide('couchUrl', couchUrl);
   project.provide('externalCouch', Boolean(process.env.COUCHDB_URL));

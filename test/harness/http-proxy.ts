@@ -1,4 +1,5 @@
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import { carryCredentials } from './urls.js';
 
 export interface ProxyReply {
   status: number;
@@ -34,15 +35,12 @@ export class HttpProxy {
     });
   }
 
+  /** The proxy's URL, with the target's credentials (the client authenticates through it). */
   async start(): Promise<string> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     const address = this.server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
-    // The target's credentials, if any: clients authenticate through the proxy unchanged.
-    const url = new URL(`http://127.0.0.1:${port}`);
-    url.username = this.target.username;
-    url.password = this.target.password;
-    return url.toString().replace(/\/$/, '');
+    return carryCredentials(`http://127.0.0.1:${port}`, this.target.href);
   }
 
   async stop(): Promise<void> {

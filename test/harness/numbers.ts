@@ -1,6 +1,6 @@
 import { CouchClient } from '../../src/couch/couch-client.js';
 import { CouchError } from '../../src/couch/couch-error.js';
-import { accountDbName, numberDbName, PHONE_NUMBERS_DOC_ID } from '../../src/spec/index.js';
+import { accountDbName, isFollowedNumbersDb, numberDbName, PHONE_NUMBERS_DOC_ID } from '../../src/spec/index.js';
 import { readTruth } from '../../src/audit/read-truth.js';
 import { compareAccount, type AccountDrift } from '../../src/audit/compare-account.js';
 
@@ -12,6 +12,8 @@ export function revGeneration(rev: unknown): number {
 /** Test-side writer of number docs and reader of account docs, through real HTTP. */
 export class CouchFixture {
   readonly couch: CouchClient;
+  /** Databases this fixture created (not those that existed already), for removeCreated(). */
+  readonly created = new Set<string>();
 
   constructor(url: string) {
     this.couch = new CouchClient({ url });
@@ -20,9 +22,16 @@ export class CouchFixture {
   async createDb(name: string): Promise<void> {
     try {
       await this.couch.request({ method: 'put', db: name });
+      this.created.add(name);
     } catch (err) {
       if (!(err instanceof CouchError && err.status === 412)) throw err;
     }
+  }
+
+  /** Deletes every database this fixture created: a test on a shared server leaves nothing behind. */
+  async removeCreated(): Promise<void> {
+    for (const name of this.created) await this.deleteDb(name);
+    this.created.clear();
   }
 
   async deleteDb(name: string): Promise<void> {
@@ -30,6 +39,29 @@ export class CouchFixture {
       await this.couch.request({ method: 'delete', db: name });
     } catch (err) {
       if (!(err instanceof CouchError && err.kind === 'db_not_found')) throw err;
+    }
+  }
+
+  /**
+   * Creates these databases and waits (at most 10 s) until _db_updates has reported them, so
+   * a daemon started next does not take them for new ones (CouchDB 3 publishes events in
+   * 500 ms batches). Servers without _db_updates are not waited for.
+   */
+  async createDbsReported(names: readonly string[]): Promise<void> {
+    let since: unknown;
+    try {
+      since = (await this.couch.request<{ last_seq: unknown }>({ path: '_db_updates', qs: { feed: 'normal', since: 'now' } })).last_seq;
+    } catch {
+      since = undefined;
+    }
+    for (const name of names) await this.createDb(name);
+    if (since === undefined) return;
+    const waiting = new Set(names);
+    for (const deadline = Date.now() + 10_000; waiting.size > 0 && Date.now() < deadline; ) {
+      const page = await this.couch.dbUpdates({ since, timeoutMs: 1000 }).catch(() => undefined);
+      if (!page) return; // a feed that fails is no reason to fail the test's setup
+      for (const update of page.results) waiting.delete(update.db_name);
+      since = page.last_seq;
     }
   }
 
@@ -62,6 +94,22 @@ export class CouchFixture {
       if (err instanceof CouchError && err.kind === 'db_not_found') return undefined;
       throw err;
     }
+  }
+
+  /** The numbers/+NNNN databases of the server (on a shared one, other tests' too). */
+  async followedNumbersDbs(): Promise<string[]> {
+    return (await this.couch.listDbs('numbers/', 'numbers/\ufff0')).filter(isFollowedNumbersDb);
+  }
+
+  /**
+   * Followed numbers databases with at least one change: those a daemon that has read them
+   * holds a checkpoint for. On a shared server that includes other tests' databases.
+   */
+  async checkpointableNumbersDbs(): Promise<string[]> {
+    const names = await this.followedNumbersDbs();
+    const out: string[] = [];
+    for (const db of names) if ((await this.couch.changes(db, { since: 0, limit: 1, includeDocs: false })).results.length > 0) out.push(db);
+    return out;
   }
 
   /** Public keys of an account doc (the numbers it lists), sorted. */

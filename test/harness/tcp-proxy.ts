@@ -1,4 +1,5 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { carryCredentials } from './urls.js';
 
 /**
  * A TCP proxy that can simulate a network partition: `freeze()` silently drops all traffic of
@@ -11,9 +12,13 @@ export class TcpProxy {
   private readonly sockets = new Set<Socket>();
   private readonly dead = new WeakSet<Socket>();
   private frozen = false;
+  private readonly target: { host: string; port: number };
   port = 0;
 
-  constructor(private readonly target: { host: string; port: number }) {
+  /** `target`: the server's URL, whose credentials the proxy's URL keeps. */
+  constructor(private readonly targetUrl: string) {
+    const url = new URL(targetUrl);
+    this.target = { host: url.hostname, port: Number(url.port) };
     this.server = createServer((client) => this.accept(client));
   }
 
@@ -21,7 +26,7 @@ export class TcpProxy {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     const address = this.server.address();
     this.port = typeof address === 'object' && address ? address.port : 0;
-    return `http://127.0.0.1:${this.port}`;
+    return carryCredentials(`http://127.0.0.1:${this.port}`, this.targetUrl);
   }
 
   freeze(): void {

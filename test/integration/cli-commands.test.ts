@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
+import { isExternalCouch, privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
+import { freshAccountId, freshNumbers, freshPrefixes } from '../harness/ids.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { CouchFixture } from '../harness/numbers.js';
 import { runCli } from '../harness/cli.js';
@@ -10,12 +11,14 @@ import type { VerifyReport } from '../../src/cli/format/verify-format.js';
 import type { StatusReport } from '../../src/status/collect-status.js';
 
 // The operator commands as real child processes, against a running daemon (in-process).
-const A = 'c0ffee00c0ffee00c0ffee00c0ffee01';
-const B = 'd00d00d00d00d00d00d00d00d00d00d1';
-const N1 = '+14155550100';
-const N2 = '+14155550101';
-const N3 = '+14155550102';
-const STALE = ['+19995550000', '+19995550001', '+19995550002'] as const;
+const A = freshAccountId();
+const B = freshAccountId();
+const [P, NOWHERE] = freshPrefixes(2) as [string, string];
+const [N1, N2, N3] = freshNumbers(P, 3) as [string, string, string];
+// In no numbers database (NOWHERE is never created).
+const STALE = freshNumbers(NOWHERE, 3) as [string, string, string];
+/** verify audits every account database of the server: on a shared one, only this file's. */
+const ONLY_OURS = isExternalCouch() ? ['--account', A, B] : [];
 
 describe('numbers-sync rebuild / reconcile / verify / status', () => {
   let couch: CouchHandle;
@@ -24,14 +27,14 @@ describe('numbers-sync rebuild / reconcile / verify / status', () => {
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    ({ couch, fx } = await privateCouchWith({ accounts: [A, B], numbersDbs: ['numbers/+1415'] }));
+    ({ couch, fx } = await privateCouchWith({ accounts: [A, B], numbersDbs: [`numbers/${P}`] }));
     const prefix = uniquePrefix('cli');
     env = { COUCHDB_URL: couch.url, REDIS_URL: redisUrl(), NUMBERS_SYNC_PREFIX: prefix };
     daemon = startTestDaemon(testSettings(couch.url, redisUrl(), prefix));
     await fx.putNumber({ _id: N1, pvt_state: 'in_service', pvt_assigned_to: A });
     await fx.putNumber({ _id: N3, pvt_state: 'reserved', pvt_assigned_to: A });
     await fx.putNumber({ _id: N2, pvt_state: 'in_service', pvt_assigned_to: B });
-    await waitFor(async () => (await fx.listed(A)).join() === [N1, N3].join() && (await fx.listed(B)).join() === N2, { what: 'initial sync' });
+    await waitFor(async () => (await fx.listed(A)).join() === [N1, N3].sort().join() && (await fx.listed(B)).join() === N2, { what: 'initial sync' });
   });
 
   afterAll(async () => {
@@ -50,7 +53,7 @@ describe('numbers-sync rebuild / reconcile / verify / status', () => {
     const { code, stdout, stderr } = await runCli(['status', '--json'], env);
     expect(code, stderr).toBe(0);
     const status = JSON.parse(stdout) as StatusReport;
-    const db = status.databases.find((d) => d.db === 'numbers/+1415');
+    const db = status.databases.find((d) => d.db === `numbers/${P}`);
     expect(db?.checkpoint).not.toBeNull();
     expect(db?.lag).toBe(0);
     expect(db?.exists).toBe(true);
@@ -64,7 +67,7 @@ describe('numbers-sync rebuild / reconcile / verify / status', () => {
   it('status prints a readable table', async () => {
     const { code, stdout } = await runCli(['status'], env);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/numbers\/\+1415\s+\S+\s+0\n/);
+    expect(stdout).toMatch(new RegExp(`numbers/\\${P}\\s+\\S+\\s+0\\n`));
     expect(stdout).toContain(`lease held by ${daemon.listener!.lease.owner}`);
   });
 
@@ -75,7 +78,7 @@ describe('numbers-sync rebuild / reconcile / verify / status', () => {
       doc[STALE[0]] = { state: 'in_service', features: [], on_subaccount: false, used_by: '', created: 0, updated: 0 };
     });
 
-    const text = await runCli(['verify'], env);
+    const text = await runCli(['verify', ...ONLY_OURS], env);
     expect(text.code, text.stderr).toBe(1);
     expect(text.stdout).toContain(`account ${A}`);
     expect(text.stdout).toMatch(new RegExp(`missing +\\${N3}  expected \\{"state":"reserved"`));
@@ -97,16 +100,17 @@ describe('numbers-sync rebuild / reconcile / verify / status', () => {
   });
 
   it('verify --fix requests rebuilds; the workers repair the drift and verify exits 0', async () => {
-    const fix = await runCli(['verify', '--fix'], env);
+    const fix = await runCli(['verify', '--fix', ...ONLY_OURS], env);
     expect(fix.code).toBe(1);
     expect(fix.stdout).toContain('--fix: requested a rebuild of 1 drifted account');
     await waitFor(async () => (await fx.drift([A, B])).length === 0, { what: 'drift repaired' });
-    const clean = await runCli(['verify'], env);
+    const clean = await runCli(['verify', ...ONLY_OURS], env);
     expect(clean.code, clean.stdout).toBe(0);
     expect(clean.stdout).toContain('verify: 2 accounts checked, no drift');
   });
 
-  it('reconcile --all --wait removes a stale entry that no change would reach', async () => {
+  // reconcile --all rebuilds every account database of the server: its counts are exact only on a private one.
+  it.skipIf(isExternalCouch())('reconcile --all --wait removes a stale entry that no change would reach (embedded server only: counts every account of the server)', async () => {
     // STALE[1] is in no numbers database: no change will ever mention it.
     await editAccountDoc(B, (doc) => (doc[STALE[1]] = { state: 'in_service' }));
     const { code, stdout, stderr } = await runCli(['reconcile', '--all', '--wait'], env);
@@ -128,7 +132,7 @@ describe('numbers-sync rebuild / reconcile / verify / status', () => {
     const { code, stdout, stderr } = await runCli(['rebuild', A, '--wait'], env);
     expect(code, stderr).toBe(0);
     expect(stdout).toMatch(new RegExp(`^${A}  written \\(job `, 'm'));
-    expect(await fx.listed(A)).toEqual([N1, N3]);
+    expect(await fx.listed(A)).toEqual([N1, N3].sort());
   });
 
   it('rebuild rejects an invalid account id with exit code 2 and enqueues nothing', async () => {

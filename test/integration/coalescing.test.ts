@@ -4,18 +4,23 @@ import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../h
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { CouchFixture, revGeneration } from '../harness/numbers.js';
 import { waitFor } from '../harness/wait.js';
+import { freshAccountId, freshNumbers, freshPrefixes } from '../harness/ids.js';
 import type { Daemon } from '../../src/daemon.js';
 
-const A = 'abcabcabcabcabcabcabcabcabcabc01';
-const numbers = Array.from({ length: 50 }, (_, i) => `+1415777${String(1000 + i)}`);
+const [P] = freshPrefixes(1) as [string];
 
 describe('coalescing and concurrent rebuilds', () => {
+  // Each test its own account and numbers: on a shared server the other test's are still there.
+  let A: string;
+  let numbers: string[];
   let couch: CouchHandle;
   let fx: CouchFixture;
   let daemon: Daemon | undefined;
 
   beforeEach(async () => {
-    ({ couch, fx } = await privateCouchWith({ accounts: [A], numbersDbs: ['numbers/+1415'] }));
+    A = freshAccountId();
+    numbers = freshNumbers(P, 50);
+    ({ couch, fx } = await privateCouchWith({ accounts: [A], numbersDbs: [`numbers/${P}`] }));
   });
 
   afterEach(async () => {

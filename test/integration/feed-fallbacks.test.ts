@@ -1,20 +1,23 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
 import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { CouchFixture } from '../harness/numbers.js';
 import { HttpProxy } from '../harness/http-proxy.js';
 import { waitFor } from '../harness/wait.js';
+import { freshAccountId, freshNumbers, freshPrefixes } from '../harness/ids.js';
 import type { Daemon } from '../../src/daemon.js';
 
-const A = 'fa11bacc0000000000000000000000aa';
 
 describe('feed fallbacks and fatal errors', () => {
+  let A: string;
   let couch: CouchHandle;
   let proxy: HttpProxy;
   let fx: CouchFixture;
   let daemon: Daemon | undefined;
 
   beforeEach(async () => {
+    A = freshAccountId();
     ({ couch, fx } = await privateCouchWith({ accounts: [A] }));
     proxy = new HttpProxy(new URL(couch.url));
   });
@@ -33,10 +36,12 @@ describe('feed fallbacks and fatal errors', () => {
     await waitFor(() => daemon!.index.isReady(), { what: 'index ready' });
     expect(daemon.listener?.status().dbUpdates).toBe('unavailable');
 
-    await fx.createDb('numbers/+1415');
-    await fx.putNumber({ _id: '+14155550100', pvt_state: 'in_service', pvt_assigned_to: A });
+    const [P] = freshPrefixes(1) as [string];
+    const [N1, N2] = freshNumbers(P, 2) as [string, string];
+    await fx.createDb(`numbers/${P}`);
+    await fx.putNumber({ _id: N1, pvt_state: 'in_service', pvt_assigned_to: A });
     await waitFor(async () => (await fx.listed(A)).length === 1, { what: 'number listed via rescan + polling' });
-    await fx.putNumber({ _id: '+14155550101', pvt_state: 'reserved', pvt_assigned_to: A });
+    await fx.putNumber({ _id: N2, pvt_state: 'reserved', pvt_assigned_to: A });
     await waitFor(async () => (await fx.listed(A)).length === 2, { what: 'second number listed via polling' });
     expect(await fx.drift([A])).toEqual([]);
   });
@@ -48,5 +53,18 @@ describe('feed fallbacks and fatal errors', () => {
     daemon = startTestDaemon(testSettings(url, redisUrl(), uniquePrefix('auth')), { onFatal: (err) => (fatal = err) });
     await waitFor(() => fatal, { what: 'fatal error reported' });
     expect(fatal?.message).toMatch(/401|unauthorized|incorrect/i);
+  });
+
+  it('stops with a clear error when the server itself refuses the login', async () => {
+    // A user that does not exist: CouchDB 3 locks a user out of an IP after 5 failed logins
+    // ([chttpd_auth_lockout]), which must never hit the admin the rest of the suite uses.
+    const url = new URL(couch.url);
+    url.username = `nsync-nobody-${randomBytes(4).toString('hex')}`;
+    url.password = randomBytes(8).toString('hex');
+    let fatal: Error | undefined;
+    daemon = startTestDaemon(testSettings(url.href, redisUrl(), uniquePrefix('auth-real')), { onFatal: (err) => (fatal = err) });
+    await waitFor(() => fatal, { what: 'fatal error reported' });
+    expect(fatal?.message).toMatch(/401|unauthorized|incorrect/i);
+    expect(fatal?.message).not.toContain(url.password);
   });
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import { freshAccountId, freshNumbers, freshPrefixes } from '../harness/ids.js';
 import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { CouchFixture } from '../harness/numbers.js';
@@ -9,8 +10,10 @@ import { waitFor } from '../harness/wait.js';
 import { probeReadiness } from '../../src/http/readiness-probe.js';
 import type { Daemon } from '../../src/daemon.js';
 
-const A = 'abcdefabcdefabcdefabcdefabcdef01';
-const B = 'abcdefabcdefabcdefabcdefabcdef02';
+const A = freshAccountId();
+const B = freshAccountId();
+const [P] = freshPrefixes(1) as [string];
+const [N1, N2] = freshNumbers(P, 2) as [string, string];
 
 /** A pino logger whose records land in `records`. */
 function capturingLogger(records: Array<Record<string, unknown>>) {
@@ -34,7 +37,7 @@ describe('Daemon.stop and worker readiness', () => {
   let fx: CouchFixture;
 
   beforeAll(async () => {
-    ({ couch, fx } = await privateCouchWith({ accounts: [A, B], numbersDbs: ['numbers/+1415'] }));
+    ({ couch, fx } = await privateCouchWith({ accounts: [A, B], numbersDbs: [`numbers/${P}`] }));
   });
 
   afterAll(async () => {
@@ -58,7 +61,7 @@ describe('Daemon.stop and worker readiness', () => {
       reached.open();
       await release.wait;
     }, 30_000);
-    await fx.putNumber({ _id: '+14155550200', pvt_state: 'in_service', pvt_assigned_to: A, pvt_modified: 1 });
+    await fx.putNumber({ _id: N1, pvt_state: 'in_service', pvt_assigned_to: A, pvt_modified: 1 });
     await reached.wait;
 
     let stopped = false;
@@ -67,7 +70,7 @@ describe('Daemon.stop and worker readiness', () => {
     expect(stopped).toBe(false);
     release.open();
     await stopping;
-    expect(await fx.listed(A)).toContain('+14155550200');
+    expect(await fx.listed(A)).toContain(N1);
   });
 
   it('abandons a rebuild that outlasts the shutdown timeout instead of hanging', async () => {
@@ -78,7 +81,7 @@ describe('Daemon.stop and worker readiness', () => {
       reached.open();
       await new Promise(() => undefined);
     }, 500, records);
-    await fx.putNumber({ _id: '+14155550201', pvt_state: 'in_service', pvt_assigned_to: B, pvt_modified: 1 });
+    await fx.putNumber({ _id: N2, pvt_state: 'in_service', pvt_assigned_to: B, pvt_modified: 1 });
     await reached.wait;
     await daemon.stop();
     expect(records.some((r) => r.msg === 'active rebuilds did not finish in time; abandoning them (they will run again)')).toBe(true);

@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshAccountId, freshNumbers, freshPrefixes } from '../harness/ids.js';
 import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import { ChildDaemon } from '../harness/child-daemon.js';
 import { CouchFixture } from '../harness/numbers.js';
 import { waitFor } from '../harness/wait.js';
 
-const A = '1ea5e1ea5e1ea5e1ea5e1ea5e1ea5e00';
+const A = freshAccountId();
+const [P] = freshPrefixes(1) as [string];
+const [N1, N2] = freshNumbers(P, 2) as [string, string];
 
 describe('one listener at a time', () => {
   let couch: CouchHandle;
@@ -12,7 +15,7 @@ describe('one listener at a time', () => {
   const children: ChildDaemon[] = [];
 
   beforeAll(async () => {
-    ({ couch, fx } = await privateCouchWith({ accounts: [A], numbersDbs: ['numbers/+1415'] }));
+    ({ couch, fx } = await privateCouchWith({ accounts: [A], numbersDbs: [`numbers/${P}`] }));
   });
 
   afterAll(async () => {
@@ -30,14 +33,14 @@ describe('one listener at a time', () => {
     await second.waitForLog((r) => r.msg === 'another listener holds the lease; standing by', 'second stands by');
     expect(second.records().some((r) => r.msg === 'listener lease acquired; following numbers databases')).toBe(false);
 
-    await fx.putNumber({ _id: '+14155550100', pvt_state: 'in_service', pvt_assigned_to: A });
+    await fx.putNumber({ _id: N1, pvt_state: 'in_service', pvt_assigned_to: A });
     await waitFor(async () => (await fx.listed(A)).length === 1, { what: 'first number listed' });
 
     await first.kill('SIGKILL');
     // The lease TTL is 2 s; the bound only keeps a broken take-over from hanging the suite.
     await second.waitForLog((r) => r.msg === 'listener lease acquired; following numbers databases', 'second takes over', 15_000);
 
-    await fx.putNumber({ _id: '+14155550101', pvt_state: 'reserved', pvt_assigned_to: A });
+    await fx.putNumber({ _id: N2, pvt_state: 'reserved', pvt_assigned_to: A });
     await waitFor(async () => (await fx.listed(A)).length === 2, { what: 'number written after take-over listed', timeoutMs: 30_000 });
     expect(await fx.drift([A])).toEqual([]);
   });

@@ -4,12 +4,15 @@ import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { CouchFixture } from '../harness/numbers.js';
 import { Random } from '../harness/random.js';
 import { waitFor } from '../harness/wait.js';
+import { freshAccountId, freshNumbers, freshPrefixes } from '../harness/ids.js';
 import { numberDbName } from '../../src/spec/index.js';
 import type { Daemon } from '../../src/daemon.js';
 
 const SEED = Number(process.env.RANDOMIZED_SEED ?? 20261123);
 const OPERATIONS = Number(process.env.RANDOMIZED_OPS ?? 2000);
-const PREFIXES = ['+1415', '+1212', '+1646', '+1303', '+1720', '+4420'];
+// Fresh databases, accounts and numbers (a shared server keeps earlier runs'); the seed drives the operations.
+const PREFIXES = freshPrefixes(6);
+const WNM_PREFIX = PREFIXES[1]!;
 const NUMBERS_PER_DB = 25;
 const ACCOUNTS = 36;
 const LATE_ACCOUNTS = 6;
@@ -27,8 +30,8 @@ describe(`randomized operations (seed ${SEED}, ${OPERATIONS} ops)`, () => {
   let fx: CouchFixture;
   let daemon: Daemon;
   const rnd = new Random(SEED);
-  const accounts = Array.from({ length: ACCOUNTS }, () => rnd.hex(32));
-  const numbers = PREFIXES.flatMap((p) => Array.from({ length: NUMBERS_PER_DB }, (_, i) => `${p}555${String(1000 + i).padStart(4, '0')}`));
+  const accounts = Array.from({ length: ACCOUNTS }, () => freshAccountId());
+  const numbers = PREFIXES.flatMap((p) => freshNumbers(p, NUMBERS_PER_DB));
   const models = new Map<string, NumberModel>(numbers.map((n) => [n, { state: 'available', history: [], exists: false }]));
   const lateAccounts = new Set(accounts.slice(0, LATE_ACCOUNTS));
 
@@ -42,6 +45,7 @@ describe(`randomized operations (seed ${SEED}, ${OPERATIONS} ops)`, () => {
 
   afterAll(async () => {
     await daemon?.stop();
+    await fx?.removeCreated();
     await couch?.stop();
   });
 
@@ -53,7 +57,7 @@ describe(`randomized operations (seed ${SEED}, ${OPERATIONS} ops)`, () => {
       pvt_reserve_history: m.history,
       ...(m.usedBy !== undefined ? { pvt_used_by: m.usedBy } : {}),
       pvt_features: rnd.chance(0.3) ? { dash_e911: {}, cnam: {} } : [],
-      ...(number.startsWith('+1212') ? { pvt_module_name: 'wnm_local' } : {}),
+      ...(number.startsWith(WNM_PREFIX) ? { pvt_module_name: 'wnm_local' } : {}),
       pvt_created: 63871286400,
       pvt_modified: 63871286400 + version,
     };
@@ -126,5 +130,6 @@ describe(`randomized operations (seed ${SEED}, ${OPERATIONS} ops)`, () => {
     for (const op of ['reserve', 'activate', 'move', 'release', 'used_by', 'delete', 'odd_state', 'delete-db', 'create-account-db']) {
       expect(counts.get(op) ?? 0, op).toBeGreaterThan(0);
     }
-  });
+    // 2000 sequential writes take most of a minute on a loaded machine, before the 60 s drift wait.
+  }, 180_000);
 });

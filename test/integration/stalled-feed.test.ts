@@ -4,23 +4,25 @@ import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../h
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { CouchFixture } from '../harness/numbers.js';
 import { TcpProxy } from '../harness/tcp-proxy.js';
+import { freshAccountId, freshNumbers, freshPrefixes } from '../harness/ids.js';
 import { waitFor } from '../harness/wait.js';
 import type { Daemon } from '../../src/daemon.js';
 
-const A = 'feedfeedfeedfeedfeedfeedfeedfeed';
+// Own accounts, numbers and numbers database per describe: on a shared server nothing else may list them.
+const [P] = freshPrefixes(1) as [string];
 
 describe('stalled connections to CouchDB', () => {
+  const A = freshAccountId();
+  const [N0, N1, N2] = freshNumbers(P, 3) as [string, string, string];
   let couch: CouchHandle;
   let proxy: TcpProxy;
   let daemon: Daemon;
   let fx: CouchFixture;
 
   beforeAll(async () => {
-    ({ couch, fx } = await privateCouchWith({ accounts: [A], numbersDbs: ['numbers/+1415'] }));
-    const target = new URL(couch.url);
-    proxy = new TcpProxy({ host: target.hostname, port: Number(target.port) });
-    // The server's credentials, for the daemon talking through the proxy.
-    const proxyUrl = Object.assign(new URL(await proxy.start()), { username: target.username, password: target.password }).toString().replace(/\/$/, '');
+    ({ couch, fx } = await privateCouchWith({ accounts: [A], numbersDbs: [`numbers/${P}`] }));
+    proxy = new TcpProxy(couch.url);
+    const proxyUrl = await proxy.start();
     daemon = startTestDaemon(testSettings(proxyUrl, redisUrl(), uniquePrefix('stall'), { requestTimeoutMs: 1500, feedTimeoutMs: 1000, rescanIntervalMs: 60_000 }));
   });
 
@@ -31,15 +33,15 @@ describe('stalled connections to CouchDB', () => {
   });
 
   it('aborts stalled requests and resumes once the network is back', async () => {
-    await fx.putNumber({ _id: '+14155550100', pvt_state: 'in_service', pvt_assigned_to: A });
+    await fx.putNumber({ _id: N0, pvt_state: 'in_service', pvt_assigned_to: A });
     await waitFor(async () => (await fx.listed(A)).length === 1, { what: 'first number listed' });
 
     proxy.freeze();
     // Written while every connection of the daemon hangs (the fixture talks to CouchDB directly).
-    await fx.putNumber({ _id: '+14155550101', pvt_state: 'in_service', pvt_assigned_to: A });
+    await fx.putNumber({ _id: N1, pvt_state: 'in_service', pvt_assigned_to: A });
     await sleep(3000);
     proxy.thaw();
-    await fx.putNumber({ _id: '+14155550102', pvt_state: 'reserved', pvt_assigned_to: A });
+    await fx.putNumber({ _id: N2, pvt_state: 'reserved', pvt_assigned_to: A });
 
     await waitFor(async () => (await fx.listed(A)).length === 3, { what: 'all numbers listed after the partition', timeoutMs: 30_000 });
     expect(await fx.drift([A])).toEqual([]);
@@ -49,12 +51,13 @@ describe('stalled connections to CouchDB', () => {
 });
 
 describe('a quiet _db_updates feed', () => {
+  const A = freshAccountId();
   let couch: CouchHandle;
   let daemon: Daemon;
   let fx: CouchFixture;
 
   beforeAll(async () => {
-    ({ couch, fx } = await privateCouchWith({ accounts: [A], numbersDbs: ['numbers/+1415'] }));
+    ({ couch, fx } = await privateCouchWith({ accounts: [A], numbersDbs: [`numbers/${P}`] }));
   });
 
   afterAll(async () => {
@@ -70,7 +73,7 @@ describe('a quiet _db_updates feed', () => {
     const errors = await daemon.metrics.feedErrors.get();
     expect(errors.values.filter((v) => v.labels.kind === 'stalled' && v.value > 0)).toEqual([]);
     // Still following: a write shows up long before the next rescan.
-    await fx.putNumber({ _id: '+14155550201', pvt_state: 'in_service', pvt_assigned_to: A });
+    await fx.putNumber({ _id: freshNumbers(P, 1)[0]!, pvt_state: 'in_service', pvt_assigned_to: A });
     await waitFor(async () => (await fx.listed(A)).length === 1, { what: 'number listed via _db_updates', timeoutMs: 5000 });
   }, 40_000);
 });

@@ -3,16 +3,19 @@ import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../h
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { CouchFixture } from '../harness/numbers.js';
 import { waitFor } from '../harness/wait.js';
+import { freshAccountId, freshNumber, freshPrefixes } from '../harness/ids.js';
 import { encodedAccountDbName } from '../../src/spec/index.js';
 import type { Daemon } from '../../src/daemon.js';
 
-// SPEC.md section 6, performed as real writes while the daemon runs.
-const P = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
-const C = 'c0ffee00c0ffee00c0ffee00c0ffee01';
-const D = 'd00d00d00d00d00d00d00d00d00d00d1';
-const N1 = '+14155550100';
-const N2 = '+14155550101';
-const N3 = '+12125550199';
+// docs/rules.md's worked example, performed as real writes while the daemon runs. Its accounts
+// and numbers are fresh ids (same roles), so the exact listings hold on a shared server too.
+const P = freshAccountId();
+const C = freshAccountId();
+const D = freshAccountId();
+const [DB1, DB2] = freshPrefixes(2) as [string, string];
+const N1 = freshNumber(DB1);
+const N2 = freshNumber(DB1);
+const N3 = freshNumber(DB2);
 const T0 = 63871286400;
 
 type Entries = Record<string, Record<string, unknown>>;
@@ -35,7 +38,7 @@ describe('SPEC worked example against the running daemon', () => {
   let daemon: Daemon;
 
   beforeAll(async () => {
-    ({ couch, fx } = await privateCouchWith({ accounts: [P, C, D], numbersDbs: ['numbers/+1415', 'numbers/+1212'] }));
+    ({ couch, fx } = await privateCouchWith({ accounts: [P, C, D], numbersDbs: [`numbers/${DB1}`, `numbers/${DB2}`] }));
     daemon = startTestDaemon(testSettings(couch.url, redisUrl(), uniquePrefix('worked')));
   });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { privateCouch, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
+import { freshPrefixes } from '../harness/ids.js';
 import { ChildDaemon } from '../harness/child-daemon.js';
 import { CouchFixture } from '../harness/numbers.js';
 import { Random } from '../harness/random.js';
@@ -20,6 +21,7 @@ describe(`crash loop: SIGKILL ${KILLS} times during ${TOTAL} changes (seed ${SEE
   let dir: string;
   let couch: CouchHandle;
   let fx: CouchFixture;
+  let fileLoad: NumberLoad | undefined;
   const children: ChildDaemon[] = [];
 
   beforeAll(async () => {
@@ -30,6 +32,7 @@ describe(`crash loop: SIGKILL ${KILLS} times during ${TOTAL} changes (seed ${SEE
 
   afterAll(async () => {
     for (const child of children) await child.kill();
+    await fileLoad?.teardown();
     await couch?.stop();
     await rm(dir, { recursive: true, force: true });
   });
@@ -38,10 +41,11 @@ describe(`crash loop: SIGKILL ${KILLS} times during ${TOTAL} changes (seed ${SEE
     const load = new NumberLoad({
       couchUrl: couch.url,
       seed: SEED,
-      prefixes: ['+1415', '+1212', '+1646', '+4420'],
+      prefixes: freshPrefixes(4),
       numbersPerDb: SOAK ? 1000 : 150,
       accounts: SOAK ? 60 : 20,
     });
+    fileLoad = load;
     await load.setup();
     const prefix = uniquePrefix('crash');
     const env = {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded/launcher.js';
+import { startTestCouch, type TestCouch } from '../harness/test-couch.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded-redis.js';
 import { ChildDaemon } from '../harness/child-daemon.js';
 import { CouchFixture } from '../harness/numbers.js';
@@ -26,7 +26,7 @@ const SECRETS = [COUCH_PW, REDIS_PW, DASH_PW, WRONG_COUCH_PW, WRONG_REDIS_PW].fl
 
 describe('credentials never reach an output', () => {
   let dir: string;
-  let couch: EmbeddedCouch;
+  let couch: TestCouch;
   let redis: EmbeddedRedis;
   const outputs: Array<{ what: string; text: string }> = [];
   const children: ChildDaemon[] = [];
@@ -49,7 +49,7 @@ describe('credentials never reach an output', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'nsync-credentials-'));
-    couch = await startEmbeddedCouch({ admin: { username: USER, password: COUCH_PW } });
+    couch = await startTestCouch({ admin: { username: USER, password: COUCH_PW } });
     redis = await startEmbeddedRedis({ password: REDIS_PW });
   });
 

@@ -82,8 +82,7 @@ describe('lease fencing', () => {
   }, 120_000);
 
   it('ends the session when a lease renewal hangs', async () => {
-    const target = new URL(redisUrl());
-    const proxy = new TcpProxy({ host: target.hostname, port: Number(target.port) });
+    const proxy = new TcpProxy(redisUrl());
     await proxy.start();
     const log = new LogCapture();
     const d = startTestDaemon(testSettings(couch.url, `redis://127.0.0.1:${proxy.port}`, uniquePrefix('hung'), { leaseTtlMs: 2000, shutdownTimeoutMs: 1000 }), { logger: log.logger });

@@ -1,6 +1,7 @@
 import { CouchClient } from '../../src/couch/couch-client.js';
 import { accountDbName, numberDbName } from '../../src/spec/index.js';
 import { Random } from '../harness/random.js';
+import { freshAccountId, freshNumbers } from '../harness/ids.js';
 
 /** What the test believes a number doc is; the expected listing is derived from it independently. */
 interface NumberModel {
@@ -36,6 +37,7 @@ export class NumberLoad {
   readonly numbers: string[];
   readonly dbs: string[];
   private readonly models = new Map<string, NumberModel>();
+  private readonly created = new Set<string>();
   private version = 0;
   /** Document revisions written so far (= changes the daemon must process). */
   written = 0;
@@ -43,19 +45,29 @@ export class NumberLoad {
   constructor(opts: NumberLoadOptions) {
     this.couch = new CouchClient({ url: opts.couchUrl, requestTimeoutMs: 30_000 });
     this.random = new Random(opts.seed);
-    this.accounts = Array.from({ length: opts.accounts }, () => this.random.hex(32));
+    // Fresh ids (no earlier run's docs on a shared server); the seed drives what happens to them.
+    this.accounts = Array.from({ length: opts.accounts }, () => freshAccountId());
     this.dbs = opts.prefixes.map((p) => `numbers/${p}`);
-    this.numbers = opts.prefixes.flatMap((p) => Array.from({ length: opts.numbersPerDb }, (_, i) => `${p}${String(5550000 + i).padStart(7, '0')}`));
+    this.numbers = opts.prefixes.flatMap((p) => freshNumbers(p, opts.numbersPerDb));
     for (const n of this.numbers) this.models.set(n, { state: 'available', history: [], usedBy: '', exists: false, version: 0 });
   }
 
   /** Creates the numbers databases and every account database. */
   async setup(): Promise<void> {
     for (const db of [...this.dbs, ...this.accounts.map(accountDbName)]) {
-      await this.couch.request({ method: 'put', db }).catch((err: { status?: number }) => {
-        if (err.status !== 412) throw err;
-      });
+      await this.couch.request({ method: 'put', db }).then(
+        () => this.created.add(db),
+        (err: { status?: number }) => {
+          if (err.status !== 412) throw err;
+        },
+      );
     }
+  }
+
+  /** Deletes the databases setup() created (a test on a shared server leaves nothing behind). */
+  async teardown(): Promise<void> {
+    for (const db of this.created) await this.couch.request({ method: 'delete', db }).catch(() => undefined);
+    this.created.clear();
   }
 
   /** Writes `count` random changes, to numbers picked among `among` (default: all). */

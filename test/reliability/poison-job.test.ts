@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded/launcher.js';
+import { startTestCouch, type TestCouch } from '../harness/test-couch.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { startFaultProxy, type FaultProxy } from '../harness/fault-proxy.js';
 import { LogCapture } from '../harness/log-capture.js';
@@ -16,13 +16,13 @@ const ATTEMPTS = 4;
 const BACKOFF_MS = 2000;
 
 describe('a poison rebuild job (its account database answers 500)', () => {
-  let couch: EmbeddedCouch;
+  let couch: TestCouch;
   let proxy: FaultProxy;
   let poisoned = false;
   let daemon: Daemon | undefined;
 
   beforeAll(async () => {
-    couch = await startEmbeddedCouch({});
+    couch = await startTestCouch();
     const poisonPath = `/${accountDbName(POISON)}`;
     proxy = await startFaultProxy(couch.url, (req) => poisoned && decodeURIComponent(req.url ?? '').startsWith(poisonPath));
   });

@@ -4,6 +4,7 @@ import { filterOptions } from './changes-filter.js';
 import { badRequest, delay, Query, readJsonObject, requestSignal, writeChunk } from './http.js';
 import type { PouchChangeRow, PouchDatabase } from './pouchdb.js';
 import type { DbRegistry } from './registry.js';
+import type { SeqCodec } from './seq-codec.js';
 
 /** Rows fetched from PouchDB per query: bounds memory however large the feed. */
 const PAGE_SIZE = 500;
@@ -27,28 +28,31 @@ interface FeedParams {
 export interface ChangesContext {
   registry: DbRegistry;
   serverSignal: AbortSignal;
+  /** How positions are spelled to clients (PouchDB integers inside). */
+  seqs: SeqCodec;
 }
 
 /**
  * express-pouchdb's feed ignores `timeout` on longpoll (it waits for a change forever), never
  * cancels continuous feeds when the client leaves and buffers whole results in memory. Here
  * every feed is a loop of bounded PouchDB queries woken by the registry's write events, with
- * writes paced by the socket (backpressure). Sequences stay PouchDB integers.
+ * writes paced by the socket (backpressure). Positions are PouchDB integers inside, spelled by
+ * `ctx.seqs` on the way out and parsed back from `since`.
  */
 export async function handleChanges(req: IncomingMessage, res: ServerResponse, ctx: ChangesContext, name: string, db: PouchDatabase, query: Query): Promise<void> {
   const body = req.method === 'POST' ? await readJsonObject(req) : {};
-  const params = await parseParams(db, query, body);
+  const params = await parseParams(db, query, body, ctx.seqs);
   const signal = requestSignal(res, ctx.serverSignal);
   const watch = new DbWatch(ctx.registry, name);
   try {
-    if (params.feed === 'continuous') await continuousFeed(res, db, params, watch, signal);
-    else await batchFeed(res, db, params, watch, signal);
+    if (params.feed === 'continuous') await continuousFeed(res, db, params, watch, signal, ctx.seqs);
+    else await batchFeed(res, db, params, watch, signal, ctx.seqs);
   } finally {
     watch.close();
   }
 }
 
-async function parseParams(db: PouchDatabase, q: Query, body: Record<string, unknown>): Promise<FeedParams> {
+async function parseParams(db: PouchDatabase, q: Query, body: Record<string, unknown>, seqs: SeqCodec): Promise<FeedParams> {
   const feed = q.string('feed') ?? 'normal';
   if (feed !== 'normal' && feed !== 'longpoll' && feed !== 'continuous') {
     throw badRequest(`Supported feeds are normal, longpoll and continuous, not '${feed}'.`);
@@ -63,7 +67,7 @@ async function parseParams(db: PouchDatabase, q: Query, body: Record<string, unk
   const limit = q.int('limit');
   return {
     feed,
-    since: parseSince(q.string('since')),
+    since: parseSince(q.string('since'), seqs),
     limit: limit === undefined ? Infinity : Math.max(limit, 1),
     descending: q.bool('descending'),
     timeout: Math.min(timeout, MAX_TIMER_MS),
@@ -79,11 +83,18 @@ async function parseParams(db: PouchDatabase, q: Query, body: Record<string, unk
   };
 }
 
-function parseSince(since: string | undefined): Since {
-  if (since === undefined || since === '') return 0;
+function parseSince(since: string | undefined, seqs: SeqCodec): Since {
+  if (since === undefined || since === '' || since === '0') return 0;
   if (since === 'now') return 'now';
-  if (/^\d+$/.test(since)) return Number(since);
+  const parsed = seqs.parse(since);
+  if (parsed) return parsed.n;
   throw badRequest("Malformed sequence supplied in 'since' parameter.");
+}
+
+/** A row as the client sees it: its seq spelled by the codec. */
+function rowJson(row: PouchChangeRow, seqs: SeqCodec): string {
+  const seq = seqs.format(row.seq);
+  return JSON.stringify(seq === row.seq ? row : { ...row, seq });
 }
 
 /** Write events of one database, observed from before the first query so none is missed. */
@@ -149,7 +160,7 @@ function startStream(res: ServerResponse): void {
 }
 
 /** normal and longpoll: one JSON document, rows on their own lines as CouchDB writes them. */
-async function batchFeed(res: ServerResponse, db: PouchDatabase, p: FeedParams, watch: DbWatch, signal: AbortSignal): Promise<void> {
+async function batchFeed(res: ServerResponse, db: PouchDatabase, p: FeedParams, watch: DbWatch, signal: AbortSignal, seqs: SeqCodec): Promise<void> {
   let since: Since = p.since;
   let requested = Math.min(p.limit, PAGE_SIZE);
   let page = await queryPage(db, p, since, requested);
@@ -168,7 +179,7 @@ async function batchFeed(res: ServerResponse, db: PouchDatabase, p: FeedParams, 
   await writeChunk(res, '{"results":[\n');
   let sent = 0;
   for (;;) {
-    for (const row of page.rows) await writeChunk(res, (sent++ === 0 ? '' : ',\n') + JSON.stringify(row));
+    for (const row of page.rows) await writeChunk(res, (sent++ === 0 ? '' : ',\n') + rowJson(row, seqs));
     since = page.lastSeq;
     // Descending feeds are one query: PouchDB pages by `since`, which only works ascending.
     if (page.rows.length < requested || sent >= p.limit || p.descending || signal.aborted) break;
@@ -176,11 +187,11 @@ async function batchFeed(res: ServerResponse, db: PouchDatabase, p: FeedParams, 
     page = await queryPage(db, p, since, requested);
   }
   const pending = p.descending ? 0 : await pendingAfter(db, since);
-  res.end(`\n],\n"last_seq":${JSON.stringify(since)},"pending":${pending}}\n`);
+  res.end(`\n],\n"last_seq":${JSON.stringify(spell(since, seqs))},"pending":${pending}}\n`);
 }
 
 /** continuous: one JSON object per line, then {"last_seq"} when the feed times out or hits its limit. */
-async function continuousFeed(res: ServerResponse, db: PouchDatabase, p: FeedParams, watch: DbWatch, signal: AbortSignal): Promise<void> {
+async function continuousFeed(res: ServerResponse, db: PouchDatabase, p: FeedParams, watch: DbWatch, signal: AbortSignal, seqs: SeqCodec): Promise<void> {
   let since: Since = p.since;
   let requested = Math.min(p.limit, PAGE_SIZE);
   // The first query validates filters and since before any byte is sent.
@@ -189,7 +200,7 @@ async function continuousFeed(res: ServerResponse, db: PouchDatabase, p: FeedPar
   let sent = 0;
   let deadline = Date.now() + p.timeout;
   for (;;) {
-    for (const row of page.rows) await writeChunk(res, `${JSON.stringify(row)}\n`);
+    for (const row of page.rows) await writeChunk(res, `${rowJson(row, seqs)}\n`);
     sent += page.rows.length;
     since = page.lastSeq;
     if (page.rows.length > 0) deadline = Date.now() + p.timeout;
@@ -200,7 +211,12 @@ async function continuousFeed(res: ServerResponse, db: PouchDatabase, p: FeedPar
     page = await queryPage(db, p, since, requested);
   }
   if (res.destroyed) return;
-  res.end(`${JSON.stringify({ last_seq: since, pending: await pendingAfter(db, since) })}\n`);
+  res.end(`${JSON.stringify({ last_seq: spell(since, seqs), pending: await pendingAfter(db, since) })}\n`);
+}
+
+/** 'now' only survives as a position when PouchDB was never asked (it answers integers). */
+function spell(since: Since, seqs: SeqCodec): string | number {
+  return since === 'now' ? since : seqs.format(since);
 }
 
 /**

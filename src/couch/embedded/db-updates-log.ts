@@ -1,7 +1,7 @@
 // The bounded, in-memory event log behind _db_updates.
-import { randomBytes } from 'node:crypto';
 import { badRequest } from './http.js';
 import type { DbEventType } from './registry.js';
+import { taggedSeqs, type SeqCodec } from './seq-codec.js';
 
 export interface DbUpdateEvent {
   db_name: string;
@@ -22,9 +22,9 @@ interface Entry {
  * to the end when it happens again, so a busy database costs one entry, not one per write.
  * At most `capacity` entries are kept (oldest dropped). Nothing survives a restart.
  *
- * Sequences look like CouchDB 3's opaque strings: "<n>-<instance tag>". The tag changes on
- * every start, so a `since` from an earlier run (or one older than what is retained) simply
- * yields everything retained instead of silently skipping events.
+ * Sequences are strings spelled by `seqs` ("<n>-<run tag>" by default) that carry the server
+ * run, so a `since` from an earlier run (or one older than what is retained) simply yields
+ * everything retained instead of silently skipping events.
  */
 export class DbUpdatesLog {
   /** (type, database) -> its live entry. */
@@ -37,10 +37,12 @@ export class DbUpdatesLog {
   private order: Entry[] = [];
   private head = 0;
   private counter = 0;
-  private readonly tag = randomBytes(9).toString('base64url');
   private waiters = new Set<() => void>();
 
-  constructor(private readonly capacity = 10_000) {}
+  constructor(
+    private readonly capacity = 10_000,
+    private readonly seqs: SeqCodec = taggedSeqs(),
+  ) {}
 
   record(dbName: string, type: DbEventType): void {
     const key = `${type}:${dbName}`;
@@ -87,10 +89,10 @@ export class DbUpdatesLog {
   parseSince(since: string | undefined): number {
     if (since === undefined || since === '0' || since === '') return 0;
     if (since === 'now') return this.counter;
-    const m = /^(\d+)(?:-(.+))?$/.exec(since);
-    if (!m) throw badRequest(`Malformed sequence supplied in 'since' parameter.`);
-    if (m[2] !== undefined && m[2] !== this.tag) return 0; // from another run: replay what we have
-    return Math.min(Number(m[1]), this.counter);
+    const parsed = this.seqs.parse(since);
+    if (!parsed) throw badRequest(`Malformed sequence supplied in 'since' parameter.`);
+    if (parsed.instance !== undefined && parsed.instance !== this.seqs.instance) return 0; // from another run: replay what we have
+    return Math.min(parsed.n, this.counter);
   }
 
   /** Events after position `n`, oldest first, at most `limit`. */
@@ -117,7 +119,7 @@ export class DbUpdatesLog {
   }
 
   format(n: number): string {
-    return `${n}-${this.tag}`;
+    return String(this.seqs.format(n));
   }
 
   /** Resolves on the next recorded event, or when `signal` aborts. */

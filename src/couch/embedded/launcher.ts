@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomAdmin, type AdminCredentials } from './auth.js';
+import { fidelityArgs, type FidelityOptions } from './fidelity.js';
 
 export interface EmbeddedCouchOptions {
   /** 0 or undefined picks a free port. */
@@ -21,6 +22,8 @@ export interface EmbeddedCouchOptions {
   stdio?: 'inherit' | 'ignore';
   /** How long to wait for the listening line (default 30 s). */
   startTimeoutMs?: number;
+  /** CouchDB 3 behaviours to imitate (COUCHDB3_FIDELITY: opaque seqs, batched _db_updates). */
+  fidelity?: FidelityOptions;
 }
 
 export interface EmbeddedCouch {
@@ -51,6 +54,7 @@ export interface InProcessCouchOptions {
   admin: AdminCredentials;
   jsViews?: boolean;
   maxOpenDbs?: number;
+  fidelity?: FidelityOptions;
 }
 
 /** `base` with the credentials in it, URL-encoded. */
@@ -73,6 +77,7 @@ export async function startEmbeddedCouch(opts: EmbeddedCouchOptions = {}): Promi
   if (opts.dataDir) args.push('--data', resolve(opts.dataDir));
   if (opts.jsViews) args.push('--js-views');
   if (opts.maxOpenDbs !== undefined) args.push('--max-open-dbs', String(opts.maxOpenDbs));
+  args.push(...fidelityArgs(opts.fidelity));
   // Always an admin: there is no anonymous access. Credentials travel in the environment, not
   // argv (visible to every local user in ps).
   const admin = opts.admin ?? randomAdmin();
@@ -148,7 +153,7 @@ export async function runEmbeddedCouch(opts: InProcessCouchOptions): Promise<Run
   // Loaded lazily: callers that only spawn the child should not load PouchDB and express.
   const { createEmbeddedCouchServer } = await import('./server.js');
   const host = opts.host ?? '127.0.0.1';
-  const embedded = await createEmbeddedCouchServer({ dataDir: opts.dataDir, admin: opts.admin, bindHost: host, jsViews: opts.jsViews, maxOpenDbs: opts.maxOpenDbs });
+  const embedded = await createEmbeddedCouchServer({ dataDir: opts.dataDir, admin: opts.admin, bindHost: host, jsViews: opts.jsViews, maxOpenDbs: opts.maxOpenDbs, fidelity: opts.fidelity });
   try {
     await new Promise<void>((resolveListen, reject) => {
       embedded.server.once('error', reject);

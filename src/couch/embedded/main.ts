@@ -1,9 +1,11 @@
-// Child-process entry: `node --import tsx main.ts --port 0 [--host H] [--data DIR] [--js-views]`,
+// Child-process entry: `node --import tsx main.ts --port 0 [--host H] [--data DIR] [--js-views]
+// [--max-open-dbs N] [--fidelity couchdb3] [--seqs integer|couchdb3|scrambled] [--db-updates-delay-ms N]`,
 // admin credentials in EMBEDDED_COUCH_ADMIN=user:password (random ones when unset).
 // Prints one line {"event":"listening","url":...} on stdout when ready; logs go to stderr.
 import { parseArgs } from 'node:util';
 import { chooseAdmin } from './admin-source.js';
 import { runEmbeddedCouch } from './launcher.js';
+import { parseFidelityFlags } from './fidelity.js';
 
 // Everything this process creates (data directory, leveldb files) is private to its user.
 process.umask(0o077);
@@ -26,6 +28,9 @@ async function main(): Promise<void> {
       admin: { type: 'string' },
       'js-views': { type: 'boolean', default: false },
       'max-open-dbs': { type: 'string' },
+      fidelity: { type: 'string' },
+      seqs: { type: 'string' },
+      'db-updates-delay-ms': { type: 'string' },
       // Set by the launcher: exit when the parent's end of stdin closes (the parent died).
       'exit-with-stdin': { type: 'boolean', default: false },
     },
@@ -39,7 +44,8 @@ async function main(): Promise<void> {
   if (warning) log(warning);
   delete process.env.EMBEDDED_COUCH_ADMIN; // nothing below needs it
 
-  const server = await runEmbeddedCouch({ port, host: values.host, dataDir: values.data, admin, jsViews: values['js-views'], maxOpenDbs });
+  const fidelity = parseFidelityFlags(values);
+  const server = await runEmbeddedCouch({ port, host: values.host, dataDir: values.data, admin, jsViews: values['js-views'], maxOpenDbs, fidelity });
   let stopping = false;
   const stop = (why: string) => {
     if (stopping) return;

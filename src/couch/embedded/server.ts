@@ -6,6 +6,7 @@ import { AdminAuth, type AdminCredentials } from './auth.js';
 import { handleBulkGet } from './bulk-get.js';
 import { handleChanges } from './changes-feed.js';
 import { illegalNameReason, isValidDbName } from './db-names.js';
+import { DbUpdatesBatcher } from './db-updates-batcher.js';
 import { DbUpdatesLog } from './db-updates-log.js';
 import { handleDbUpdates } from './db-updates-feed.js';
 import { refuseDesignFunctions } from './design-functions.js';
@@ -14,6 +15,8 @@ import { CouchHttpError, Query, readBody, readJsonObject, sendError, sendJson } 
 import { createPouchBackend, type PouchDatabase } from './pouchdb.js';
 import { DbRegistry, notFoundDb } from './registry.js';
 import { guardRequest } from './request-guard.js';
+import type { FidelityOptions } from './fidelity.js';
+import { seqCodec, taggedSeqs, type SeqCodec } from './seq-codec.js';
 
 export interface EmbeddedCouchServerOptions {
   /** Directory for leveldb files; omitted = in memory. */
@@ -28,6 +31,8 @@ export interface EmbeddedCouchServerOptions {
   maxOpenDbs?: number;
   /** Entries kept by _db_updates (default 10 000). */
   dbUpdatesCapacity?: number;
+  /** Seq spelling and _db_updates batching (default: integers, immediate events). */
+  fidelity?: FidelityOptions;
 }
 
 export interface EmbeddedCouchServer {
@@ -46,8 +51,12 @@ const COUCHDB_VERSION = '3.3.3';
 export async function createEmbeddedCouchServer(opts: EmbeddedCouchServerOptions): Promise<EmbeddedCouchServer> {
   const backend = createPouchBackend(opts.dataDir);
   const registry = new DbRegistry(backend, opts.maxOpenDbs);
-  const updates = new DbUpdatesLog(opts.dbUpdatesCapacity);
-  registry.onAny((name, type) => updates.record(name, type));
+  const seqStyle = opts.fidelity?.seqs ?? 'integer';
+  const seqs = seqCodec(seqStyle);
+  // _db_updates has seqs of its own (CouchDB: those of _global_changes), never bare integers.
+  const updates = new DbUpdatesLog(opts.dbUpdatesCapacity, seqStyle === 'integer' ? taggedSeqs() : seqCodec(seqStyle));
+  const batcher = new DbUpdatesBatcher(updates, opts.fidelity?.dbUpdatesDelayMs ?? 0);
+  registry.onAny((name, type) => batcher.record(name, type));
   const auth = new AdminAuth(opts.admin);
   const documents = await createDocumentRoutes(backend.PouchDB, () => registry.list(), { jsViews: opts.jsViews });
   const shutdown = new AbortController();
@@ -62,6 +71,7 @@ export async function createEmbeddedCouchServer(opts: EmbeddedCouchServerOptions
     serverUuid,
     bindHost: opts.bindHost ?? '127.0.0.1',
     jsViews: opts.jsViews ?? false,
+    seqs,
   });
   const server = createServer((req, res) => {
     router.handle(req, res).catch((err: unknown) => sendError(res, err));
@@ -73,6 +83,7 @@ export async function createEmbeddedCouchServer(opts: EmbeddedCouchServerOptions
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      batcher.close();
       shutdown.abort(); // feeds finish their responses with last_seq
       let done = false;
       const closed = new Promise<void>((resolve) => server.close(() => resolve())).then(() => void (done = true));
@@ -97,6 +108,7 @@ interface RouterDeps {
   serverUuid: string;
   bindHost: string;
   jsViews: boolean;
+  seqs: SeqCodec;
 }
 
 class Router {
@@ -159,7 +171,7 @@ class Router {
     const db = await this.acquire(first, res);
     if (rest[0] === '_changes' && rest.length === 1) {
       allow(method, ['GET', 'POST']);
-      return handleChanges(req, res, { registry: this.d.registry, serverSignal: this.d.serverSignal }, first, db, query);
+      return handleChanges(req, res, { registry: this.d.registry, serverSignal: this.d.serverSignal, seqs: this.d.seqs }, first, db, query);
     }
     if (rest[0] === '_bulk_get' && rest.length === 1) {
       allow(method, ['POST']);
@@ -201,8 +213,8 @@ class Router {
         return sendJson(res, 200, {
           db_name: name,
           doc_count: info.doc_count,
-          update_seq: info.update_seq,
-          purge_seq: 0,
+          update_seq: this.d.seqs.format(info.update_seq),
+          purge_seq: this.d.seqs.format(0),
           compact_running: false,
           instance_start_time: '0',
           props: {},
