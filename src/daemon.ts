@@ -7,6 +7,9 @@ import { Listener } from './listener/listener.js';
 import { AccountRebuilder } from './rebuild/account-rebuilder.js';
 import { RebuildWorker } from '../workers/rebuild-worker.js';
 import { Metrics } from './metrics/metrics.js';
+import { AuditRecordStore } from './audit/audit-record.js';
+import { scheduledAuditFor, type ScheduledAudit } from './audit/scheduled-audit.js';
+import { runVerifyChild } from './audit/verify-child.js';
 import type { Logger } from './log/logger.js';
 
 export interface DaemonSettings {
@@ -26,6 +29,8 @@ export interface DaemonSettings {
   /** Delay of new rebuild jobs, coalescing bursts (0 or unset: none). */
   coalesceMs?: number;
   shutdownTimeoutMs: number;
+  /** Drift audit schedule of the listener lease holder (0 or unset: none). */
+  auditIntervalMs?: number;
 }
 
 export interface DaemonOptions {
@@ -51,6 +56,9 @@ export class Daemon {
   readonly queue: RebuildQueue;
   readonly listener: Listener | undefined;
   readonly worker: RebuildWorker | undefined;
+  /** The last drift audit, in Redis; the schedule that writes it runs in the lease holder. */
+  readonly auditRecord: AuditRecordStore;
+  private readonly audit: ScheduledAudit | undefined;
   private readonly workerRedis: Redis | undefined;
 
   constructor(private readonly opts: DaemonOptions) {
@@ -102,10 +110,13 @@ export class Daemon {
         }),
       });
     }
+    this.auditRecord = new AuditRecordStore(this.redis, settings.prefix);
+    this.audit = scheduledAuditFor({ settings, listener: this.listener, index: this.index, store: this.auditRecord, logger: logger.child({ role: 'audit' }) }, runVerifyChild);
   }
 
   start(): this {
     this.listener?.start();
+    this.audit?.start();
     return this;
   }
 
@@ -120,6 +131,7 @@ export class Daemon {
   async stop(): Promise<void> {
     const { logger, settings } = this.opts;
     const started = Date.now();
+    await this.audit?.stop();
     const [listenerDone, workerDone] = await Promise.all([
       settleWithin(this.listener?.stop(), settings.shutdownTimeoutMs),
       // BullMQ's close() waits for active jobs; a later close(true) would only return that same promise.
