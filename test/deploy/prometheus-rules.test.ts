@@ -21,6 +21,11 @@ describe('Prometheus alerting rules (deploy/prometheus)', () => {
     expect(result.stdout).toContain('SUCCESS');
   });
 
+  it.skipIf(!promtool)(`come with an example config that promtool accepts${skipped}`, async () => {
+    const result = await run(promtool!, ['check', 'config', 'prometheus.example.yml'], { cwd: DIR });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+  });
+
   it('cover the alerts of the operators kit, each unit-tested firing', () => {
     const alerts = alertExpressions().map((r) => r.alert);
     expect(alerts).toEqual(
