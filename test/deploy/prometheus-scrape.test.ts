@@ -45,7 +45,7 @@ describe.skipIf(!prometheusBinary)(`a real Prometheus scraping the daemon${prome
     await fx.putNumber({ _id: '+14155550199', pvt_state: 42, pvt_assigned_to: A });
     await waitFor(async () => (await fx.listed(A)).includes('+14155550100'), { what: 'A lists +14155550100' });
     prometheus = await RealPrometheus.start({ binary: prometheusBinary!, job: JOB, targets: [new URL(ops.url as string).host], ruleFiles: [ALERTS_FILE] });
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await prometheus?.stop();

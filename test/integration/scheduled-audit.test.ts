@@ -49,7 +49,7 @@ describe('scheduled drift audit exported as metrics', () => {
     await run.waitForLog((r) => r.msg === 'index replay complete; reconciling every account', 'replay complete');
     await fx.putNumber(numberDoc(A, 63871286401));
     await waitFor(async () => (await fx.listed(A)).includes(NUMBER), { what: `A lists ${NUMBER}` });
-  });
+  }, 120_000);
 
   afterAll(async () => {
     for (const child of children) await child.kill('SIGTERM');
