@@ -65,8 +65,8 @@ export class ScheduledAudit {
     return Date.now() >= nextAuditAt(await this.opts.store.read(), since, this.opts.intervalMs);
   }
 
-  /** Both passes, then the record. Exposed for tests. */
-  async auditOnce(): Promise<AuditRecord> {
+  /** Both passes, then the record. */
+  private async auditOnce(): Promise<AuditRecord> {
     const { signal } = this.controller;
     const started = Date.now();
     const first = await this.opts.verify(signal);

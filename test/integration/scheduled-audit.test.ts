@@ -5,6 +5,7 @@ import type { CouchFixture } from '../harness/numbers.js';
 import { parsePrometheus, sampleValue } from '../harness/prometheus.js';
 import { waitFor } from '../harness/wait.js';
 import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/spec/index.js';
+import { runVerifyChild } from '../../src/audit/verify-child.js';
 
 const A = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const B = 'c0ffee00c0ffee00c0ffee00c0ffee01';
@@ -80,5 +81,13 @@ describe('scheduled drift audit exported as metrics', () => {
     await fx.putNumber(numberDoc(A, 63871286402));
     await waitFor(async () => (await fx.listed(A)).includes(NUMBER), { what: `A lists ${NUMBER} again` });
     await waitForAudit(runBase, (m) => m.drift === 0 && m.last > drifted.last, 'drift_accounts back to 0');
+  });
+
+  it('reports a failed audit pass as an error that names no password', async () => {
+    const password = 's3cret-audit-pw';
+    const failed = runVerifyChild({ couchUrl: `http://admin:${password}@127.0.0.1:1`, redisUrl: redisUrl(), prefix: uniquePrefix('audit-fail') });
+    await expect(failed).rejects.toThrow(/^verify exited with 1: /);
+    const message = await failed.catch((err: Error) => err.message);
+    expect(message).not.toContain(password);
   });
 });
