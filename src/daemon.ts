@@ -10,6 +10,9 @@ import { CouchAvailability } from './rebuild/couch-availability.js';
 import { FailedJobRetrier } from './queue/failed-job-retrier.js';
 import { RebuildWorker } from '../workers/rebuild-worker.js';
 import { Metrics } from './metrics/metrics.js';
+import { AuditRecordStore } from './audit/audit-record.js';
+import { scheduledAuditFor, type ScheduledAudit } from './audit/scheduled-audit.js';
+import { runVerifyChild } from './audit/verify-child.js';
 import type { Logger } from './log/logger.js';
 import { judgeEvictionPolicy, readMaxmemoryPolicy } from './redis/eviction-policy.js';
 import { backoffDelay } from './util/backoff.js';
@@ -39,6 +42,8 @@ export interface DaemonSettings {
   shutdownTimeoutMs: number;
   /** Start even when Redis may evict keys (maxmemory-policy other than noeviction). */
   allowEviction?: boolean;
+  /** Drift audit schedule of the listener lease holder (0 or unset: none). */
+  auditIntervalMs?: number;
 }
 
 export interface DaemonOptions {
@@ -67,6 +72,9 @@ export class Daemon {
   readonly queue: RebuildQueue;
   readonly listener: Listener | undefined;
   readonly worker: RebuildWorker | undefined;
+  /** The last drift audit, in Redis; the schedule that writes it runs in the lease holder. */
+  readonly auditRecord: AuditRecordStore;
+  private readonly audit: ScheduledAudit | undefined;
   private readonly workerRedis: Redis | undefined;
   private readonly failedJobRetrier: FailedJobRetrier | undefined;
   private starting: Promise<void> | undefined;
@@ -138,6 +146,8 @@ export class Daemon {
         metrics: this.metrics,
       });
     }
+    this.auditRecord = new AuditRecordStore(this.redis, settings.prefix);
+    this.audit = scheduledAuditFor({ settings, listener: this.listener, index: this.index, store: this.auditRecord, logger: logger.child({ role: 'audit' }) }, runVerifyChild);
   }
 
   /**
@@ -170,6 +180,7 @@ export class Daemon {
     if (this.partsStarted || this.stopping.signal.aborted) return;
     this.partsStarted = true;
     this.listener?.start();
+    this.audit?.start();
     this.failedJobRetrier?.start();
     this.worker?.worker.run().catch((err: Error) => this.opts.logger.error({ err: err.message }, 'rebuild worker stopped'));
   }
@@ -210,6 +221,7 @@ export class Daemon {
     const { logger, settings } = this.opts;
     const started = Date.now();
     this.stopping.abort();
+    await this.audit?.stop();
     await settleWithin(this.starting, 2000);
     const [listenerDone, workerDone] = await Promise.all([
       settleWithin(this.listener?.stop(), settings.shutdownTimeoutMs),

@@ -85,6 +85,11 @@ export const OPTIONS = {
     schema: int(0, 60_000).default(100),
     help: 'A rebuild waits this long after the first change to its account; later changes join it, so a burst writes the account doc a few times, not once per change.',
   },
+  auditIntervalMs: {
+    env: 'NUMBERS_SYNC_AUDIT_INTERVAL_MS',
+    schema: int(0).default(3_600_000),
+    help: 'Drift audit: every this often the listener lease holder runs `verify` (in a child process) and exports numbers_sync_drift_accounts and numbers_sync_last_audit_timestamp_seconds; 0 disables it.',
+  },
   httpHost: { env: 'NUMBERS_SYNC_HTTP_HOST', schema: z.string().min(1).default('127.0.0.1'), help: 'Bind address of the ops HTTP endpoint.' },
   httpPort: { env: 'NUMBERS_SYNC_HTTP_PORT', schema: int(0, 65535).default(9464), help: 'Port of the ops HTTP endpoint (/healthz /readyz /metrics); 0 picks a free port.' },
   dashboardUser: { env: 'NUMBERS_SYNC_DASHBOARD_USER', schema: z.string().min(1).optional(), help: 'Enables the queue dashboard at /dashboard with this basic-auth user.' },

@@ -1,6 +1,7 @@
 import type { Daemon } from '../daemon.js';
 import type { Logger } from '../log/logger.js';
 import { refreshScrapedMetrics } from './metrics-refresh.js';
+import { refreshStateMetrics } from '../status/state-metrics.js';
 import { OpsServer } from './ops-server.js';
 import { withQueueState, type ListenerTiming } from './readiness.js';
 import { probeReadiness } from './readiness-probe.js';
@@ -60,7 +61,10 @@ export async function startOpsEndpoint(opts: OpsEndpointOptions): Promise<OpsEnd
       return withQueueState(readiness, { paused });
     },
     metrics: async () => {
-      await refreshScrapedMetrics({ metrics: daemon.metrics, queue: daemon.queue, redis: daemon.redis, keys: daemon.index.keys, listener: daemon.listener, logger });
+      await Promise.all([
+        refreshScrapedMetrics({ metrics: daemon.metrics, queue: daemon.queue, redis: daemon.redis, keys: daemon.index.keys, listener: daemon.listener, logger }),
+        refreshStateMetrics({ metrics: daemon.metrics, redis: daemon.redis, index: daemon.index, audit: daemon.auditRecord, worker: daemon.worker }),
+      ]);
       return { contentType: daemon.metrics.registry.contentType, body: await daemon.metrics.registry.metrics() };
     },
   });

@@ -122,6 +122,33 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // Readiness and the scheduled drift audit, set right before a scrape (src/status/state-metrics.ts).
+  readonly workerReady = new Gauge({
+    name: 'numbers_sync_worker_ready',
+    help: '1 while this process runs a rebuild worker that is connected to Redis (0 in a listen-only process)',
+    registers: [this.registry],
+  });
+  readonly indexReady = new Gauge({
+    name: 'numbers_sync_index_ready',
+    help: '1 when the Redis index is complete; 0 while it is replayed from the numbers databases (rebuilds held)',
+    registers: [this.registry],
+  });
+  readonly driftAccounts = new Gauge({
+    name: 'numbers_sync_drift_accounts',
+    help: 'Account docs that differed from the numbers databases in both passes of the last scheduled drift audit',
+    registers: [this.registry],
+  });
+  readonly lastAudit = new Gauge({
+    name: 'numbers_sync_last_audit_timestamp_seconds',
+    help: 'Unix time the last scheduled drift audit completed (0: none yet)',
+    registers: [this.registry],
+  });
+  readonly lastAuditDuration = new Gauge({
+    name: 'numbers_sync_last_audit_duration_seconds',
+    help: 'Duration of the last scheduled drift audit, both passes',
+    registers: [this.registry],
+  });
+
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'numbers_sync_' });
   }
