@@ -26,6 +26,9 @@ export interface DaemonSettings {
   /** Delay of new rebuild jobs, coalescing bursts (0 or unset: none). */
   coalesceMs?: number;
   shutdownTimeoutMs: number;
+  /** Anti-entropy sweep period (0 or unset: off) and its read-rate bound (0 or unset: none). */
+  sweepIntervalMs?: number;
+  sweepMaxReadsPerS?: number;
 }
 
 export interface DaemonOptions {

@@ -1,9 +1,23 @@
 import type { CouchClient } from '../couch/couch-client.js';
-import type { NumberIndex } from '../index/number-index.js';
+import type { IndexChange, NumberIndex } from '../index/number-index.js';
 import type { RebuildOutbox } from '../queue/outbox.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { mapChanges, type MappedBatch } from './change-mapper.js';
+import type { DrainTask } from './drain-scheduler.js';
+import { DbInstanceReader, instanceChange, parseDbInstance } from '../sweep/db-instance.js';
+import { addRepair, numberRepair, repairedChanges, type RepairCounts, type RepairKind } from '../sweep/repair-kinds.js';
+import type { ReindexRequest, ReindexResult } from '../sweep/reindex-request.js';
+
+/** How one pass of the drain loop reads (a normal drain uses none of it). */
+export interface DrainPass {
+  /** Read from the start instead of the checkpoint; the checkpoint still moves only with each page. */
+  fromStart?: boolean;
+  /** Sees each mapped page before it is committed and may replace its changes. */
+  onPage?: (changes: IndexChange[], rows: number) => Promise<IndexChange[]>;
+}
+
+const STALE_CHUNK = 500;
 
 export interface DbDrainerOptions {
   couch: CouchClient;
@@ -22,21 +36,44 @@ export interface DbDrainerOptions {
  * the affected accounts. A crash anywhere replays at most one page, and replay is idempotent.
  */
 export class DbDrainer {
-  constructor(private readonly opts: DbDrainerOptions) {}
+  private readonly instances: DbInstanceReader;
 
-  async drain(epoch: string, db: string, signal: AbortSignal): Promise<void> {
+  constructor(private readonly opts: DbDrainerOptions) {
+    this.instances = new DbInstanceReader(opts.couch);
+  }
+
+  /** One scheduled task of a database: forget it, check it is the same instance, drain or reindex it. */
+  async run(epoch: string, db: string, task: DrainTask, signal: AbortSignal): Promise<void> {
+    if (task.forget) await this.forget(epoch, db);
+    let requests = task.reindex ?? [];
+    if (requests.length === 0 && task.checkInstance && (await this.recreated(db, signal))) requests = [{ reason: 'recreated' }];
+    if (requests.length === 0) return this.drain(epoch, db, signal);
+    try {
+      const result = await this.reindex(epoch, db, signal, requests);
+      for (const r of requests) r.done?.(result);
+    } catch (err) {
+      for (const r of requests) r.done?.(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
+  }
+
+  async drain(epoch: string, db: string, signal: AbortSignal, pass: DrainPass = {}): Promise<void> {
     const { couch, index, outbox, metrics, batchSize } = this.opts;
-    let since: unknown = (await index.checkpoint(db)) ?? 0;
+    let since: unknown = pass.fromStart ? 0 : ((await index.checkpoint(db)) ?? 0);
+    let pages = 0;
     while (!signal.aborted) {
       const page = await couch.changes(db, { since, limit: batchSize, includeDocs: true, signal });
-      if (page.results.length === 0) {
+      // A full read of an empty database still moves its checkpoint to the end.
+      if (page.results.length === 0 && !(pass.fromStart && pages === 0)) {
         metrics.dbLag.set({ db }, 0);
         return;
       }
+      pages++;
       const mapped = mapChanges(db, page.results);
       this.report(db, mapped);
+      const changes = pass.onPage ? await pass.onPage(mapped.changes, page.results.length) : mapped.changes;
       const token = outbox.newToken();
-      const affected = await index.commit(epoch, db, mapped.changes, page.last_seq, token);
+      const affected = await index.commit(epoch, db, changes, page.last_seq, token);
       metrics.changesProcessed.inc({ db }, page.results.length);
       await outbox.deliver(token, affected);
       this.opts.logger.debug({ db, since, rows: page.results.length, accounts: affected.length }, 'changes page applied');
@@ -57,9 +94,72 @@ export class DbDrainer {
       await outbox.deliver(token, await index.commit(epoch, db, chunk, undefined, token));
     }
     await index.forgetDb(db);
+    await index.forgetDbInstance(db);
     this.opts.metrics.dbLag.remove({ db });
     if (numbers.length > 0) this.opts.logger.info({ db, numbers: numbers.length }, 'numbers database deleted; its numbers were removed');
     return numbers.length;
+  }
+
+  /**
+   * Reads the whole database from the start, through the drain loop, comparing each page with
+   * the index and repairing what differs (owner, listing accounts, entry data, set memberships),
+   * moves the checkpoint to the end, then removes every number indexed for the database that the
+   * full read did not list. Affected accounts go through the outbox like any page's.
+   */
+  async reindex(epoch: string, db: string, signal: AbortSignal, requests: readonly ReindexRequest[]): Promise<ReindexResult> {
+    const { index, outbox, logger, metrics } = this.opts;
+    const started = Date.now();
+    const instance = await this.instances.read(db, signal);
+    // Catch up first, so changes that were merely not drained yet are not counted as repairs.
+    await this.drain(epoch, db, signal);
+    const repairs: RepairCounts = {};
+    if (requests.some((r) => r.reason === 'recreated')) addRepair(repairs, 'recreated');
+    const listed = new Set<string>();
+    const throttle = requests.find((r) => r.throttle)?.throttle;
+    let read = 0;
+    await this.drain(epoch, db, signal, {
+      fromStart: true,
+      onPage: async (changes, rows) => {
+        read += rows;
+        const states = await index.numberStates(db, changes.map((c) => c.number));
+        const kinds: Array<RepairKind | undefined> = changes.map((c, i) => numberRepair(states[i]!, c.value));
+        for (const c of changes) if (c.value) listed.add(c.number);
+        for (const kind of kinds) if (kind) addRepair(repairs, kind);
+        await throttle?.(rows);
+        return repairedChanges(changes, kinds);
+      },
+    });
+    if (signal.aborted) throw new Error(`reindex of ${db} aborted`);
+    const stale = (await index.numbersOfDb(db)).filter((n) => !listed.has(n));
+    for (let i = 0; i < stale.length; i += STALE_CHUNK) {
+      const token = outbox.newToken();
+      const chunk = stale.slice(i, i + STALE_CHUNK).map((number) => ({ number }));
+      await outbox.deliver(token, await index.commit(epoch, db, chunk, undefined, token));
+    }
+    if (stale.length > 0) addRepair(repairs, 'stale', stale.length);
+    await index.setDbInstance(db, JSON.stringify(instance));
+    for (const [kind, n] of Object.entries(repairs)) metrics.repairs.inc({ kind }, n);
+    const result: ReindexResult = { db, read, repairs, ms: Date.now() - started };
+    const reasons = [...new Set(requests.map((r) => r.reason))];
+    if (Object.keys(repairs).length > 0) logger.warn({ db, reasons, read, repairs }, 'reindex repaired the index');
+    else logger.info({ db, reasons, read, ms: result.ms }, 'reindex found the index correct');
+    return result;
+  }
+
+  /**
+   * True when the database is no longer the instance that was indexed (deleted and re-created,
+   * or purged, unnoticed); otherwise remembers what it is now.
+   */
+  private async recreated(db: string, signal: AbortSignal): Promise<boolean> {
+    const { index, logger } = this.opts;
+    const current = await this.instances.read(db, signal);
+    const why = instanceChange(parseDbInstance(await index.dbInstance(db)), current);
+    if (why) {
+      logger.warn({ db, detectedBy: why }, 'numbers database was re-created or purged since it was indexed; re-indexing it from the start');
+      return true;
+    }
+    await index.setDbInstance(db, JSON.stringify(current));
+    return false;
   }
 
   private report(db: string, mapped: MappedBatch): void {

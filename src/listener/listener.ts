@@ -28,6 +28,8 @@ export interface ListenerOptions {
   feedTimeoutMs: number;
   requestTimeoutMs: number;
   leaseTtlMs: number;
+  sweepIntervalMs?: number;
+  sweepMaxReadsPerS?: number;
   /** Called once when CouchDB refuses our credentials: the daemon must stop. */
   onFatal: (err: Error) => void;
   afterBatch?: (db: string, rows: number) => Promise<void> | void;

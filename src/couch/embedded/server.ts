@@ -12,6 +12,7 @@ import { createDocumentRoutes, type RequestHandler, type ResolvedRequest } from 
 import { CouchHttpError, Query, readBody, readJsonObject, sendError, sendJson } from './http.js';
 import { createPouchBackend } from './pouchdb.js';
 import { DbRegistry, notFoundDb } from './registry.js';
+import { shardSuffixOf } from './shard-suffix.js';
 
 export interface EmbeddedCouchServerOptions {
   /** Directory for leveldb files; omitted = in memory. */
@@ -120,6 +121,13 @@ class Router {
         allow(method, ['GET', 'POST']);
         if (method === 'POST') await readBody(req); // parameters come from the query string
         return handleDbUpdates(res, this.d.updates, query, this.d.serverSignal);
+      case '_node': {
+        // Like CouchDB 3's node-local _dbs doc, only its shard_suffix: what tells a re-created database apart.
+        allow(method, ['GET']);
+        const db = segments[1] === '_local' && segments[2] === '_dbs' && segments.length === 4 ? this.d.registry.open(decodeSegment(segments[3] ?? '')) : undefined;
+        if (!db) throw new CouchHttpError(404, 'not_found', 'missing');
+        return sendJson(res, 200, { _id: decodeSegment(segments[3]!), shard_suffix: await shardSuffixOf(db) });
+      }
       case '_uuids': {
         allow(method, ['GET']);
         const count = Math.min(query.int('count') ?? 1, 1000);
