@@ -232,6 +232,24 @@ export class NumberIndex {
     });
   }
 
+  /**
+   * Every number with an index entry whose id falls in a numbers database (numbers/+1415 holds
+   * every +1415... number), found by key, so also entries missing from the database's set.
+   * A SCAN in pages: never blocks Redis, but visits the whole keyspace.
+   */
+  async numbersIndexedUnder(db: string): Promise<string[]> {
+    const head = this.keys.number('');
+    const match = `${head}${db.slice(db.indexOf('/') + 1)}*`;
+    const found = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) found.add(key.slice(head.length));
+    } while (cursor !== '0');
+    return [...found];
+  }
+
   /** JSON of the instance identity remembered for a numbers database (src/sweep/db-instance.ts). */
   async dbInstance(db: string): Promise<string | undefined> {
     return (await this.redis.hget(`${this.keys.prefix}:dbinst`, db)) ?? undefined;

@@ -130,7 +130,8 @@ export class DbDrainer {
       },
     });
     if (signal.aborted) throw new Error(`reindex of ${db} aborted`);
-    const stale = (await index.numbersOfDb(db)).filter((n) => !listed.has(n));
+    const indexed = new Set([...(await index.numbersOfDb(db)), ...(await index.numbersIndexedUnder(db))]);
+    const stale = [...indexed].filter((n) => !listed.has(n));
     for (let i = 0; i < stale.length; i += STALE_CHUNK) {
       const token = outbox.newToken();
       const chunk = stale.slice(i, i + STALE_CHUNK).map((number) => ({ number }));

@@ -83,6 +83,8 @@ describe('anti-entropy sweep', () => {
     await redis.multi().del(k(`num:${sf(2)}`)).srem(k(`acct:${C}`), sf(2)).srem(k('db:numbers/+1415'), sf(2)).exec();
     // Extra number: one CouchDB does not hold, listed by A.
     await redis.multi().set(k('num:+14155559999'), JSON.stringify({ ...owned, accounts: [A] })).sadd(k(`acct:${A}`), '+14155559999').sadd(k('db:numbers/+1415'), '+14155559999').exec();
+    // An orphan: an entry listed by B that CouchDB does not hold and no database set knows of.
+    await redis.multi().set(k('num:+14155559998'), JSON.stringify({ ...owned, accounts: [B] })).sadd(k(`acct:${B}`), '+14155559998').exec();
     // Wrong entry data, and a number dropped from its account's set only.
     const entry = await valueOf(ny(1));
     await redis.set(k(`num:${ny(1)}`), JSON.stringify({ ...entry, entry: { ...entry.entry, state: 'port_out' } }));
