@@ -33,6 +33,8 @@ export interface SweepOptions {
 export interface SweepReport {
   databases: number;
   accounts: number;
+  /** Documents read from CouchDB: _changes rows of every database plus one per account doc. */
+  reads: number;
   repairs: RepairCounts;
   failed: string[];
   ms: number;
@@ -79,6 +81,8 @@ export class AntiEntropySweep {
     const repairs: RepairCounts = {};
     const failed: string[] = [];
     const dbs = [...this.opts.databases()].sort();
+    logger.info({ databases: dbs.length }, 'anti-entropy sweep started');
+    let reads = 0;
     for (const db of dbs) {
       if (signal.aborted) break;
       const outcome = await this.reindex(db, budget);
@@ -87,6 +91,7 @@ export class AntiEntropySweep {
         logger.warn({ db, err: outcome.message }, 'sweep: reindex failed; the next sweep retries');
         continue;
       }
+      reads += outcome.read;
       for (const [kind, n] of Object.entries(outcome.repairs)) addRepair(repairs, kind as keyof RepairCounts, n);
       metrics.sweepLastCompleted.set({ db }, Date.now() / 1000);
     }
@@ -106,7 +111,7 @@ export class AntiEntropySweep {
       },
       { concurrency: ACCOUNT_CONCURRENCY, signal },
     );
-    const report: SweepReport = { databases: dbs.length - failed.length, accounts: accounts.length, repairs, failed, ms: Date.now() - started };
+    const report: SweepReport = { databases: dbs.length - failed.length, accounts: accounts.length, reads: reads + accounts.length, repairs, failed, ms: Date.now() - started };
     if (!signal.aborted) {
       metrics.sweepDuration.observe(report.ms / 1000);
       logger.info(report, 'anti-entropy sweep complete');
