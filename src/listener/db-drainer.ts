@@ -11,10 +11,15 @@ import type { ReindexRequest, ReindexResult } from '../sweep/reindex-request.js'
 
 /** How one pass of the drain loop reads (a normal drain uses none of it). */
 export interface DrainPass {
-  /** Read from the start instead of the checkpoint; the checkpoint still moves only with each page. */
+  /**
+   * Read from the start instead of the checkpoint. The checkpoint is left where normal drains
+   * put it until the last page, which sets it to where this read ended.
+   */
   fromStart?: boolean;
   /** Sees each mapped page before it is committed and may replace its changes. */
   onPage?: (changes: IndexChange[], rows: number) => Promise<IndexChange[]>;
+  /** Runs after each page is committed and delivered, except the last. */
+  betweenPages?: (rows: number) => Promise<void>;
 }
 
 const STALE_CHUNK = 500;
@@ -60,27 +65,28 @@ export class DbDrainer {
   async drain(epoch: string, db: string, signal: AbortSignal, pass: DrainPass = {}): Promise<void> {
     const { couch, index, outbox, metrics, batchSize } = this.opts;
     let since: unknown = pass.fromStart ? 0 : ((await index.checkpoint(db)) ?? 0);
-    let pages = 0;
     while (!signal.aborted) {
       const page = await couch.changes(db, { since, limit: batchSize, includeDocs: true, signal });
-      // A full read of an empty database still moves its checkpoint to the end.
-      if (page.results.length === 0 && !(pass.fromStart && pages === 0)) {
+      // A full read commits its empty last page too: that moves the checkpoint to where it ended.
+      if (page.results.length === 0 && !pass.fromStart) {
         metrics.dbLag.set({ db }, 0);
         return;
       }
-      pages++;
+      const last = page.results.length < batchSize;
       const mapped = mapChanges(db, page.results);
       this.report(db, mapped);
       const changes = pass.onPage ? await pass.onPage(mapped.changes, page.results.length) : mapped.changes;
       const token = outbox.newToken();
-      const affected = await index.commit(epoch, db, changes, page.last_seq, token);
+      const seq = pass.fromStart && !last ? undefined : page.last_seq;
+      const affected = await index.commit(epoch, db, changes, seq, token);
       metrics.changesProcessed.inc({ db }, page.results.length);
       await outbox.deliver(token, affected);
       this.opts.logger.debug({ db, since, rows: page.results.length, accounts: affected.length }, 'changes page applied');
       await this.opts.afterBatch?.(db, page.results.length);
       since = page.last_seq;
       metrics.dbLag.set({ db }, typeof page.pending === 'number' ? page.pending : 0);
-      if (page.results.length < batchSize) return;
+      if (last) return;
+      await pass.betweenPages?.(page.results.length);
     }
   }
 
@@ -125,8 +131,13 @@ export class DbDrainer {
         const kinds: Array<RepairKind | undefined> = changes.map((c, i) => numberRepair(states[i]!, c.value));
         for (const c of changes) if (c.value) listed.add(c.number);
         for (const kind of kinds) if (kind) addRepair(repairs, kind);
-        await throttle?.(rows);
         return repairedChanges(changes, kinds);
+      },
+      // A paced read of a big database takes minutes: keep its normal changes flowing meanwhile.
+      // In this order (page committed, then newer changes) a page never overwrites a newer value.
+      betweenPages: async (rows) => {
+        await throttle?.(rows);
+        await this.drain(epoch, db, signal);
       },
     });
     if (signal.aborted) throw new Error(`reindex of ${db} aborted`);
@@ -139,6 +150,8 @@ export class DbDrainer {
     }
     if (stale.length > 0) addRepair(repairs, 'stale', stale.length);
     await index.setDbInstance(db, JSON.stringify(instance));
+    // The full read set the checkpoint where it ended: catch up with what came since.
+    await this.drain(epoch, db, signal);
     for (const [kind, n] of Object.entries(repairs)) metrics.repairs.inc({ kind }, n);
     const result: ReindexResult = { db, read, repairs, ms: Date.now() - started };
     const reasons = [...new Set(requests.map((r) => r.reason))];
