@@ -1,4 +1,5 @@
 import type { CouchClient } from '../couch/couch-client.js';
+import { CouchError } from '../couch/couch-error.js';
 import type { IndexChange, NumberIndex } from '../index/number-index.js';
 import type { RebuildOutbox } from '../queue/outbox.js';
 import type { Logger } from '../log/logger.js';
@@ -18,8 +19,8 @@ export interface DrainPass {
   fromStart?: boolean;
   /** Sees each mapped page before it is committed and may replace its changes. */
   onPage?: (changes: IndexChange[], rows: number) => Promise<IndexChange[]>;
-  /** Runs after each page is committed and delivered, except the last. */
-  betweenPages?: (rows: number) => Promise<void>;
+  /** Runs after each page is committed and delivered. */
+  afterPage?: (rows: number, last: boolean) => Promise<void>;
 }
 
 const STALE_CHUNK = 500;
@@ -52,7 +53,15 @@ export class DbDrainer {
     if (task.forget) await this.forget(epoch, db);
     let requests = task.reindex ?? [];
     if (requests.length === 0 && task.checkInstance && (await this.recreated(db, signal))) requests = [{ reason: 'recreated' }];
-    if (requests.length === 0) return this.drain(epoch, db, signal);
+    if (requests.length === 0) {
+      try {
+        return await this.drain(epoch, db, signal);
+      } catch (err) {
+        if (!isRefusedSince(err)) throw err;
+        this.opts.logger.warn({ db, err: (err as Error).message }, 'CouchDB refused the checkpoint of a numbers database; re-indexing it from the start');
+        requests = [{ reason: 'checkpoint' }];
+      }
+    }
     try {
       const result = await this.reindex(epoch, db, signal, requests);
       for (const r of requests) r.done?.(result);
@@ -85,8 +94,8 @@ export class DbDrainer {
       await this.opts.afterBatch?.(db, page.results.length);
       since = page.last_seq;
       metrics.dbLag.set({ db }, typeof page.pending === 'number' ? page.pending : 0);
+      await pass.afterPage?.(page.results.length, last);
       if (last) return;
-      await pass.betweenPages?.(page.results.length);
     }
   }
 
@@ -116,10 +125,18 @@ export class DbDrainer {
     const { index, outbox, logger, metrics } = this.opts;
     const started = Date.now();
     const instance = await this.instances.read(db, signal);
-    // Catch up first, so changes that were merely not drained yet are not counted as repairs.
-    await this.drain(epoch, db, signal);
     const repairs: RepairCounts = {};
     if (requests.some((r) => r.reason === 'recreated')) addRepair(repairs, 'recreated');
+    // Catch up first, so changes that were merely not drained yet are not counted as repairs.
+    // A checkpoint CouchDB refuses is left alone until the full read's last page replaces it.
+    let catchUp = true;
+    try {
+      await this.drain(epoch, db, signal);
+    } catch (err) {
+      if (!isRefusedSince(err)) throw err;
+      catchUp = false;
+      addRepair(repairs, 'checkpoint');
+    }
     const listed = new Set<string>();
     const throttle = requests.find((r) => r.throttle)?.throttle;
     let read = 0;
@@ -135,9 +152,9 @@ export class DbDrainer {
       },
       // A paced read of a big database takes minutes: keep its normal changes flowing meanwhile.
       // In this order (page committed, then newer changes) a page never overwrites a newer value.
-      betweenPages: async (rows) => {
+      afterPage: async (rows, last) => {
         await throttle?.(rows);
-        await this.drain(epoch, db, signal);
+        if (!last && catchUp) await this.drain(epoch, db, signal);
       },
     });
     if (signal.aborted) throw new Error(`reindex of ${db} aborted`);
@@ -187,4 +204,9 @@ export class DbDrainer {
       logger.warn({ db, id: r.id.slice(0, 100), reason: r.reason, detail: r.detail }, 'number doc sanitised');
     }
   }
+}
+
+/** CouchDB answers 400 to a `since` it cannot parse (a corrupt checkpoint, or one from another server). */
+function isRefusedSince(err: unknown): boolean {
+  return err instanceof CouchError && err.kind === 'bad_request';
 }

@@ -18,7 +18,9 @@ export type RepairKind =
   /** The cached copy of an account doc was not CouchDB's winning revision. */
   | 'doc_cache'
   /** A numbers database deleted and re-created (or purged) behind the daemon's back. */
-  | 'recreated';
+  | 'recreated'
+  /** A checkpoint CouchDB refused as a `since` (corrupt, or from another server). */
+  | 'checkpoint';
 
 export type RepairCounts = Partial<Record<RepairKind, number>>;
 
