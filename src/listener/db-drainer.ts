@@ -40,6 +40,8 @@ export interface DbDrainerOptions {
  * Reads one numbers database's _changes from its checkpoint to the end, in bounded pages.
  * Per page: map (pure) -> commit to the index with the page's last_seq (atomic) -> enqueue
  * the affected accounts. A crash anywhere replays at most one page, and replay is idempotent.
+ * The same loop serves the reindex (a full read from the start, compared with the index) and
+ * the forgetting of deleted databases.
  */
 export class DbDrainer {
   private readonly instances: DbInstanceReader;

@@ -152,8 +152,15 @@ export class FollowSession {
       this.runWatcher(position);
     }
     this.every(this.opts.rescanIntervalMs, () => this.rescan());
-    startIndexMaintenance({ ...this.opts, intervalMs: this.opts.sweepIntervalMs ?? 0, maxReadsPerS: this.opts.sweepMaxReadsPerS ?? 0, signal: this.signal,
-      reindex: (db, request) => this.scheduler.request(db, { reindex: [request] }), databases: () => [...this.followed], ready: () => !this.bootstrapping });
+    startIndexMaintenance({
+      ...this.opts,
+      intervalMs: this.opts.sweepIntervalMs ?? 0,
+      maxReadsPerS: this.opts.sweepMaxReadsPerS ?? 0,
+      signal: this.signal,
+      reindex: (db, request) => this.scheduler.request(db, { reindex: [request] }),
+      databases: () => [...this.followed],
+      ready: () => !this.bootstrapping,
+    });
 
     if (this.bootstrapping) {
       await this.drained();
