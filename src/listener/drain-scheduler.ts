@@ -31,10 +31,12 @@ export class DrainScheduler {
   request(db: string, task: Partial<DrainTask> = {}): void {
     if (this.controller.signal.aborted) return;
     const previous = this.pending.get(db);
+    const reindex = [...(previous?.reindex ?? []), ...(task.reindex ?? [])];
+    const checkInstance = Boolean(previous?.checkInstance || task.checkInstance);
     this.pending.set(db, {
       forget: Boolean(previous?.forget || task.forget),
-      reindex: [...(previous?.reindex ?? []), ...(task.reindex ?? [])],
-      checkInstance: Boolean(previous?.checkInstance || task.checkInstance),
+      ...(reindex.length > 0 ? { reindex } : {}),
+      ...(checkInstance ? { checkInstance } : {}),
     });
     this.pump();
   }

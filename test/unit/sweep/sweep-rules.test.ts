@@ -36,3 +36,31 @@ describe('numberRepair', () => {
     expect(repairedChanges(changes, ['membership', undefined])).toEqual([{ number: '+1' }, changes[0], changes[1]]);
   });
 });
+
+describe('DrainScheduler tasks', () => {
+  it('merges the reindex requests and the instance check of requests that wait for the same database', async () => {
+    const { DrainScheduler } = await import('../../../src/listener/drain-scheduler.js');
+    const runs: unknown[] = [];
+    let release!: () => void;
+    const blocked = new Promise<void>((resolve) => (release = resolve));
+    const scheduler = new DrainScheduler({
+      concurrency: 1,
+      run: async (db, task) => {
+        runs.push([db, task]);
+        if (db === 'x') await blocked;
+      },
+    });
+    const a = { reason: 'sweep' as const };
+    const b = { reason: 'command' as const };
+    scheduler.request('x'); // occupies the only slot
+    scheduler.request('a', { reindex: [a] });
+    scheduler.request('a', { checkInstance: true });
+    scheduler.request('a', { reindex: [b] });
+    release();
+    await scheduler.idle();
+    expect(runs).toEqual([
+      ['x', { forget: false }],
+      ['a', { forget: false, reindex: [a, b], checkInstance: true }],
+    ]);
+  });
+});
