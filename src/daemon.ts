@@ -44,6 +44,9 @@ export interface DaemonSettings {
   allowEviction?: boolean;
   /** Drift audit schedule of the listener lease holder (0 or unset: none). */
   auditIntervalMs?: number;
+  /** Anti-entropy sweep period (0 or unset: off) and its read-rate bound (0 or unset: none). */
+  sweepIntervalMs?: number;
+  sweepMaxReadsPerS?: number;
 }
 
 export interface DaemonOptions {

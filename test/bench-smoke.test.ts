@@ -27,6 +27,7 @@ const tiny = defaultOptions({
   workersAccounts: 8,
   workersNumbersPerAccount: 2,
   workersDelayMs: 10,
+  sweepMaxReads: [400, 0],
   out: '',
 });
 
@@ -47,7 +48,7 @@ async function run(scenario: ScenarioName): Promise<ScenarioResult> {
 
 describe('benchmark smoke run (tiny sizes)', () => {
   it('covers every scenario', () => {
-    expect([...SCENARIOS].sort()).toEqual(['burst', 'initial-sync', 'memory', 'naive', 'steady', 'workers']);
+    expect([...SCENARIOS].sort()).toEqual(['burst', 'initial-sync', 'memory', 'naive', 'steady', 'sweep', 'workers']);
   });
 
   it('initial-sync: the daemon makes every account doc correct', { timeout: 120_000 }, async () => {
@@ -75,6 +76,16 @@ describe('benchmark smoke run (tiny sizes)', () => {
   it('memory: reports daemon RSS and Redis bytes per number', { timeout: 120_000 }, async () => {
     const result = await run('memory');
     expect((result.details.rss as { peakBytes: number }).peakBytes).toBeGreaterThan(0);
+  });
+
+  it('sweep: a full sweep of a correct index repairs nothing', { timeout: 120_000 }, async () => {
+    const result = await run('sweep');
+    const passes = result.details.passes as Array<{ reads: number; repairs: Record<string, number> }>;
+    expect(passes).toHaveLength(2);
+    for (const p of passes) {
+      expect(p.reads).toBeGreaterThanOrEqual(200);
+      expect(p.repairs).toEqual({});
+    }
   });
 
   it('workers: every round rebuilds every account correctly', { timeout: 180_000 }, async () => {

@@ -1,7 +1,7 @@
 // Benchmark flags (pure): parsed from argv, every size and scenario selectable.
 import { parseArgs } from 'node:util';
 
-export const SCENARIOS = ['initial-sync', 'naive', 'steady', 'burst', 'memory', 'workers'] as const;
+export const SCENARIOS = ['initial-sync', 'naive', 'steady', 'burst', 'memory', 'workers', 'sweep'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -40,6 +40,8 @@ export interface BenchOptions {
   workersNumbersPerAccount: number;
   workersDelayMs: number;
   workersConcurrency: number;
+  /** Anti-entropy sweep passes, one per NUMBERS_SYNC_SWEEP_MAX_READS_PER_S value (0 = unbounded). */
+  sweepMaxReads: number[];
   /** Directory of the JSON results; '' = do not write. */
   out: string;
   /** File name of the JSON results (default: a timestamp). */
@@ -75,6 +77,7 @@ const FLAGS = {
   'workers-numbers': { type: 'string', help: 'numbers per account in the workers scenario (default 5)' },
   'workers-delay-ms': { type: 'string', help: 'added latency of each account-database write (default 100)' },
   'workers-concurrency': { type: 'string', help: 'rebuild concurrency of each worker process (default 2)' },
+  'sweep-max-reads': { type: 'string', help: 'sweep passes, one per read bound in docs/s (default 200,0; 0 = unbounded)' },
   out: { type: 'string', help: "directory of the JSON results (default bench/results; '' = none)" },
   name: { type: 'string', help: 'file name of the JSON results (default: a timestamp)' },
   help: { type: 'boolean', help: 'show this help' },
@@ -112,6 +115,7 @@ export function defaultOptions(overrides: Partial<BenchOptions> = {}): BenchOpti
     workersNumbersPerAccount: 5,
     workersDelayMs: 100,
     workersConcurrency: 2,
+    sweepMaxReads: [200, 0],
     out: 'bench/results',
   };
   return { ...base, ...overrides };
@@ -170,6 +174,12 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
   set('workersNumbersPerAccount', num('workers-numbers', 1));
   set('workersDelayMs', num('workers-delay-ms', 0));
   set('workersConcurrency', num('workers-concurrency', 1, 1000));
+  const sweepReads = str('sweep-max-reads');
+  if (sweepReads !== undefined) {
+    const items = sweepReads.split(',').map((s) => Number(s.trim()));
+    if (items.length === 0 || items.some((n) => !Number.isInteger(n) || n < 0)) throw new OptionsError(`--sweep-max-reads: expected integers >= 0 separated by commas, got '${sweepReads}'`);
+    overrides.sweepMaxReads = items;
+  }
   set('out', str('out'));
   set('name', str('name'));
   const scenarios = str('scenarios');

@@ -6,6 +6,7 @@ import { steady } from './steady.js';
 import { burst } from './burst.js';
 import { memory } from './memory.js';
 import { workers } from './workers.js';
+import { sweep } from './sweep.js';
 
 export const SCENARIO_RUNNERS: Record<ScenarioName, Scenario> = {
   'initial-sync': initialSync,
@@ -14,4 +15,5 @@ export const SCENARIO_RUNNERS: Record<ScenarioName, Scenario> = {
   burst,
   memory,
   workers,
+  sweep,
 };

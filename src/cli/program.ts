@@ -3,6 +3,7 @@ import { addDaemonCommands } from './commands/daemon-commands.js';
 import { addCouchCommand } from './commands/couch-command.js';
 import { addRebuildCommand } from './commands/rebuild-command.js';
 import { addReconcileCommand } from './commands/reconcile-command.js';
+import { addReindexCommand } from './commands/reindex-command.js';
 import { addVerifyCommand } from './commands/verify-command.js';
 import { addStatusCommand } from './commands/status-command.js';
 import { addDemoCommand } from './commands/demo-command.js';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   addCouchCommand(program);
   addRebuildCommand(program);
   addReconcileCommand(program);
+  addReindexCommand(program);
   addVerifyCommand(program);
   addStatusCommand(program);
   addDemoCommand(program);

@@ -111,6 +111,16 @@ export const OPTIONS = {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     help: 'Log level.',
   },
+  sweepIntervalMs: {
+    env: 'NUMBERS_SYNC_SWEEP_INTERVAL_MS',
+    schema: int(0).default(3_600_000),
+    help: 'Anti-entropy sweep: every this often, re-read every numbers database and account doc, compare with the index and repair what differs; 0 disables it.',
+  },
+  sweepMaxReadsPerS: {
+    env: 'NUMBERS_SYNC_SWEEP_MAX_READS_PER_S',
+    schema: int(0).default(200),
+    help: 'Documents the sweep reads per second at most (number docs and account docs), bounding its share of CouchDB; 0 = no bound.',
+  },
 } as const;
 
 export type OptionKey = keyof typeof OPTIONS;

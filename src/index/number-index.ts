@@ -247,6 +247,104 @@ export class NumberIndex {
     const results = (await pipeline.exec()) ?? [];
     return results.reduce((sum, [, n]) => sum + Number(n ?? 0), 0);
   }
+
+  // --- Anti-entropy (src/sweep): read-only consistency checks, the remembered instance identity
+  // of each numbers database, and on-demand reindex requests. None writes the index itself:
+  // repairs go through `commit`.
+
+  /** Stored values and set memberships of these numbers of database `db`, in two round trips. */
+  async numberStates(db: string, numbers: readonly string[]): Promise<NumberState[]> {
+    if (numbers.length === 0) return [];
+    const values = (await this.redis.mget(...numbers.map((n) => this.keys.number(n)))).map((raw) => (raw ? (JSON.parse(raw) as IndexedNumber) : undefined));
+    const pipeline = this.redis.pipeline();
+    numbers.forEach((number, i) => {
+      pipeline.sismember(this.keys.db(db), number);
+      for (const account of values[i]?.accounts ?? []) pipeline.sismember(this.keys.account(account), number);
+    });
+    const replies = ((await pipeline.exec()) ?? []).map(([err, n]) => {
+      if (err) throw err;
+      return Number(n) === 1;
+    });
+    let at = 0;
+    return values.map((value) => {
+      const inDb = replies[at++]!;
+      const inAccounts = (value?.accounts ?? []).map(() => replies[at++]!);
+      return { ...(value ? { value } : {}), inDb, inAccounts };
+    });
+  }
+
+  /**
+   * Every number with an index entry whose id falls in a numbers database (numbers/+1415 holds
+   * every +1415... number), found by key, so also entries missing from the database's set.
+   * A SCAN in pages: never blocks Redis, but visits the whole keyspace.
+   */
+  async numbersIndexedUnder(db: string): Promise<string[]> {
+    const head = this.keys.number('');
+    const match = `${head}${db.slice(db.indexOf('/') + 1)}*`;
+    const found = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) found.add(key.slice(head.length));
+    } while (cursor !== '0');
+    return [...found];
+  }
+
+  /** JSON of the instance identity remembered for a numbers database (src/sweep/db-instance.ts). */
+  async dbInstance(db: string): Promise<string | undefined> {
+    return (await this.redis.hget(`${this.keys.prefix}:dbinst`, db)) ?? undefined;
+  }
+
+  async setDbInstance(db: string, json: string): Promise<void> {
+    await this.redis.hset(`${this.keys.prefix}:dbinst`, db, json);
+  }
+
+  async forgetDbInstance(db: string): Promise<void> {
+    await this.redis.hdel(`${this.keys.prefix}:dbinst`, db);
+  }
+
+  /** Queues reindex requests for the listener that holds the lease. */
+  async requestReindex(requests: readonly ReindexRequestRecord[]): Promise<void> {
+    if (requests.length > 0) await this.redis.rpush(`${this.keys.prefix}:reindex:requests`, ...requests.map((r) => JSON.stringify(r)));
+  }
+
+  /** Takes (removes) up to `count` queued reindex requests; malformed entries are dropped. */
+  async takeReindexRequests(count: number): Promise<ReindexRequestRecord[]> {
+    const raw = (await this.redis.lpop(`${this.keys.prefix}:reindex:requests`, count)) ?? [];
+    return raw.flatMap((r) => {
+      try {
+        const parsed = JSON.parse(r) as Partial<ReindexRequestRecord>;
+        return typeof parsed.id === 'string' && typeof parsed.db === 'string' ? [{ id: parsed.id, db: parsed.db }] : [];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** Appends the JSON result of one database of request `id` (kept an hour for the waiting command). */
+  async reportReindex(id: string, json: string): Promise<void> {
+    const key = `${this.keys.prefix}:reindex:result:${id}`;
+    await this.redis.multi().rpush(key, json).expire(key, 3600).exec();
+  }
+
+  async reindexResults(id: string): Promise<string[]> {
+    return this.redis.lrange(`${this.keys.prefix}:reindex:result:${id}`, 0, -1);
+  }
+}
+
+/** What the index holds for one number, and whether its set memberships agree with it. */
+export interface NumberState {
+  value?: IndexedNumber;
+  /** The number is in the set of the database being checked. */
+  inDb: boolean;
+  /** Per account of `value.accounts`: the number is in that account's set. */
+  inAccounts: boolean[];
+}
+
+export interface ReindexRequestRecord {
+  id: string;
+  db: string;
 }
 
 /** Stable serialisation: identical state gives identical bytes, which the commit script relies on. */

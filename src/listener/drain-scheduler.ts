@@ -1,6 +1,12 @@
+import type { ReindexRequest } from '../sweep/reindex-request.js';
+
 export interface DrainTask {
   /** Drop what the index holds for the database before reading it (it was deleted, maybe re-created). */
   forget: boolean;
+  /** Re-read the whole database from the start and drop what it no longer holds (src/sweep). */
+  reindex?: ReindexRequest[];
+  /** Check first that the database is still the instance that was indexed (re-creation). */
+  checkInstance?: boolean;
 }
 
 export interface DrainSchedulerOptions {
@@ -25,7 +31,13 @@ export class DrainScheduler {
   request(db: string, task: Partial<DrainTask> = {}): void {
     if (this.controller.signal.aborted) return;
     const previous = this.pending.get(db);
-    this.pending.set(db, { forget: Boolean(previous?.forget || task.forget) });
+    const reindex = [...(previous?.reindex ?? []), ...(task.reindex ?? [])];
+    const checkInstance = Boolean(previous?.checkInstance || task.checkInstance);
+    this.pending.set(db, {
+      forget: Boolean(previous?.forget || task.forget),
+      ...(reindex.length > 0 ? { reindex } : {}),
+      ...(checkInstance ? { checkInstance } : {}),
+    });
     this.pump();
   }
 

@@ -13,6 +13,7 @@ import type { DbDrainer } from './db-drainer.js';
 import { DbUpdatesWatcher } from './db-updates-watcher.js';
 import type { ListenerLease } from './lease.js';
 import { listAccountIds } from './account-dbs.js';
+import { startIndexMaintenance } from '../sweep/session-maintenance.js';
 
 export interface FollowSessionOptions {
   couch: CouchClient;
@@ -29,6 +30,9 @@ export interface FollowSessionOptions {
   pollIntervalMs: number;
   feedTimeoutMs: number;
   requestTimeoutMs: number;
+  /** Anti-entropy sweep period (0 = off) and its read-rate bound (src/sweep). */
+  sweepIntervalMs?: number;
+  sweepMaxReadsPerS?: number;
 }
 
 export type SessionEnd =
@@ -153,6 +157,15 @@ export class FollowSession {
       this.runWatcher(position);
     }
     this.every(this.opts.rescanIntervalMs, async () => void (await this.rescan()));
+    startIndexMaintenance({
+      ...this.opts,
+      intervalMs: this.opts.sweepIntervalMs ?? 0,
+      maxReadsPerS: this.opts.sweepMaxReadsPerS ?? 0,
+      signal: this.signal,
+      reindex: (db, request) => this.scheduler.request(db, { reindex: [request] }),
+      databases: () => [...this.followed],
+      ready: () => !this.bootstrapping,
+    });
 
     if (this.bootstrapping) {
       await this.drainedOnceEach(initial);
@@ -286,7 +299,7 @@ export class FollowSession {
     }
     for (const db of present) {
       this.followed.add(db);
-      this.scheduler.request(db);
+      this.scheduler.request(db, { checkInstance: true });
     }
     metrics.followedDbs.set(this.followed.size);
     await this.recheckMissingAccounts();
@@ -307,8 +320,7 @@ export class FollowSession {
   private async runDrain(db: string, task: DrainTask, signal: AbortSignal): Promise<void> {
     const { drainer, logger, metrics } = this.opts;
     try {
-      if (task.forget) await drainer.forget(this.epoch, db);
-      await drainer.drain(this.epoch, db, signal);
+      await drainer.run(this.epoch, db, task, signal);
       if (signal.aborted) return;
       this.lastDrainAt = Date.now();
       this.retryAttempts.delete(db);

@@ -27,6 +27,8 @@ export interface ListenerOptions {
   feedTimeoutMs: number;
   requestTimeoutMs: number;
   leaseTtlMs: number;
+  sweepIntervalMs?: number;
+  sweepMaxReadsPerS?: number;
   /** Called once when CouchDB refuses our credentials: the daemon must stop. */
   onFatal: (err: Error) => void;
   /** Test hooks: after each committed batch; around each index commit. */

@@ -148,6 +148,25 @@ export class Metrics {
     help: 'Duration of the last scheduled drift audit, both passes',
     registers: [this.registry],
   });
+  // Anti-entropy (src/sweep).
+  readonly repairs = new Counter({
+    name: 'numbers_sync_repairs_total',
+    help: 'Index entries and account docs found wrong and repaired by a reindex or the anti-entropy sweep, by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly sweepLastCompleted = new Gauge({
+    name: 'numbers_sync_sweep_last_completed_timestamp_seconds',
+    help: 'Unix time the anti-entropy sweep last completed the reindex of a numbers database',
+    labelNames: ['db'] as const,
+    registers: [this.registry],
+  });
+  readonly sweepDuration = new Histogram({
+    name: 'numbers_sync_sweep_duration_seconds',
+    help: 'Duration of one complete anti-entropy sweep (every numbers database and account doc)',
+    buckets: [1, 5, 15, 60, 300, 900, 1800, 3600, 7200],
+    registers: [this.registry],
+  });
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'numbers_sync_' });

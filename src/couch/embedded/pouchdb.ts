@@ -23,6 +23,7 @@ export type BulkDocsCallback = (err: unknown, results?: Array<{ error?: unknown 
 export interface PouchDatabase {
   info(): Promise<{ doc_count: number; update_seq: number }>;
   get(id: string, opts?: Record<string, unknown>): Promise<Record<string, unknown>>;
+  put(doc: Record<string, unknown>): Promise<{ rev: string }>;
   changes(opts: Record<string, unknown>): Promise<PouchChangesResult>;
   destroy(): Promise<unknown>;
   close(): Promise<unknown>;

@@ -17,6 +17,7 @@ import { DbRegistry, notFoundDb } from './registry.js';
 import { guardRequest } from './request-guard.js';
 import type { FidelityOptions } from './fidelity.js';
 import { seqCodec, taggedSeqs, type SeqCodec } from './seq-codec.js';
+import { shardSuffixOf } from './shard-suffix.js';
 
 export interface EmbeddedCouchServerOptions {
   /** Directory for leveldb files; omitted = in memory. */
@@ -156,6 +157,13 @@ class Router {
         allow(method, ['GET', 'POST']);
         if (method === 'POST') await readBody(req); // parameters come from the query string
         return handleDbUpdates(res, this.d.updates, query, this.d.serverSignal);
+      case '_node': {
+        // Like CouchDB 3's node-local _dbs doc, only its shard_suffix: what tells a re-created database apart.
+        allow(method, ['GET']);
+        const name = segments[1] === '_local' && segments[2] === '_dbs' && segments.length === 4 ? decodeSegment(segments[3] ?? '') : undefined;
+        if (name === undefined || !this.d.registry.exists(name)) throw new CouchHttpError(404, 'not_found', 'missing');
+        return sendJson(res, 200, { _id: name, shard_suffix: await shardSuffixOf(await this.acquire(name, res)) });
+      }
       case '_uuids': {
         allow(method, ['GET']);
         const count = Math.min(query.int('count') ?? 1, 1000);

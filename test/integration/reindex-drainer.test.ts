@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
+import type { CouchFixture } from '../harness/numbers.js';
+import { CouchClient } from '../../src/couch/couch-client.js';
+import { NumberIndex } from '../../src/index/number-index.js';
+import { RebuildOutbox } from '../../src/queue/outbox.js';
+import type { RebuildQueue } from '../../src/queue/rebuild-queue.js';
+import { DbDrainer } from '../../src/listener/db-drainer.js';
+import { Metrics } from '../../src/metrics/metrics.js';
+
+const A = 'a3ee0000a3ee0000a3ee0000a3ee0000';
+
+/** The reindex itself, on one database, without a daemon around it. */
+describe('DbDrainer.reindex', () => {
+  let couch: CouchHandle;
+  let fx: CouchFixture;
+  let redis: Redis;
+  let index: NumberIndex;
+  let drainer: DbDrainer;
+  let epoch: string;
+
+  beforeAll(async () => {
+    ({ couch, fx } = await privateCouchWith({ accounts: [A], numbersDbs: ['numbers/+1415', 'numbers/+1212', 'numbers/+1313'] }));
+    redis = new Redis(redisUrl());
+    index = new NumberIndex(redis, uniquePrefix('reindex-drainer'));
+    epoch = await index.resetEpoch();
+    await index.markReady(epoch);
+    const outbox = new RebuildOutbox(index, {} as RebuildQueue);
+    outbox.hold(); // no queue here: affected accounts stay marked in the outbox
+    drainer = new DbDrainer({ couch: new CouchClient({ url: couch.url }), index, outbox, logger: pino({ level: 'silent' }), metrics: new Metrics(), batchSize: 2 });
+  });
+
+  afterAll(async () => {
+    redis?.disconnect();
+    await couch?.stop();
+  });
+
+  it('paces every page it reads, the last one included', async () => {
+    for (let i = 0; i < 5; i++) await fx.putNumber({ _id: `+141555500${i}0`, pvt_state: 'in_service', pvt_assigned_to: A });
+    const paced: number[] = [];
+    const result = await drainer.reindex(epoch, 'numbers/+1415', new AbortController().signal, [{ reason: 'sweep', throttle: async (rows) => void paced.push(rows) }]);
+    expect(result.read).toBe(5);
+    expect(paced.reduce((a, b) => a + b, 0)).toBe(5);
+    expect(result.repairs).toEqual({}); // its catch-up drain indexed them first: nothing was wrong
+    expect((await index.numbersOfDb('numbers/+1415')).length).toBe(5);
+  });
+
+  it('a drain that CouchDB refuses the checkpoint of turns into a reindex', async () => {
+    await fx.putNumber({ _id: '+12125550001', pvt_state: 'in_service', pvt_assigned_to: A });
+    await redis.hset(index.keys.checkpoints, 'numbers/+1212', JSON.stringify('corrupt'));
+    await drainer.run(epoch, 'numbers/+1212', { forget: false }, new AbortController().signal);
+    expect(await index.lookup('+12125550001')).toMatchObject({ accounts: [A] });
+    const info = await fx.couch.request<{ update_seq: unknown }>({ db: 'numbers/+1212', path: '' });
+    expect(await index.checkpoint('numbers/+1212')).toEqual(info.update_seq);
+  });
+
+  it('moves the checkpoint of an empty database to its end, whatever it was', async () => {
+    await redis.hset(index.keys.checkpoints, 'numbers/+1313', JSON.stringify('bogus'));
+    const result = await drainer.reindex(epoch, 'numbers/+1313', new AbortController().signal, [{ reason: 'command' }]);
+    expect(result.repairs).toEqual({ checkpoint: 1 });
+    const info = await fx.couch.request<{ update_seq: unknown }>({ db: 'numbers/+1313', path: '' });
+    expect(await index.checkpoint('numbers/+1313')).toEqual(info.update_seq);
+  });
+});
