@@ -6,8 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import { testLogger } from '../harness/daemon.js';
 import type { CouchFixture } from '../harness/numbers.js';
+import { carryCredentials } from '../harness/urls.js';
 import { waitFor } from '../harness/wait.js';
 import { CouchClient } from '../../src/couch/couch-client.js';
+import { ListenerLease } from '../../src/listener/lease.js';
 import { NumberIndex } from '../../src/index/number-index.js';
 import { AccountRebuilder } from '../../src/rebuild/account-rebuilder.js';
 import { AccountDocCache, DocCacheSeal } from '../../src/rebuild/doc-cache.js';
@@ -27,7 +29,7 @@ class HoldingProxy {
   private heldReply: (() => void) | undefined;
   url = '';
 
-  constructor(target: URL, docPath: string) {
+  constructor(private readonly target: URL, docPath: string) {
     this.server = createServer((req: IncomingMessage, res: ServerResponse) => {
       const hold = req.method === 'PUT' && req.url?.split('?')[0] === docPath;
       const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
@@ -54,7 +56,8 @@ class HoldingProxy {
 
   async start(): Promise<void> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    // The server's credentials, for clients talking through the proxy.
+    this.url = carryCredentials(`http://127.0.0.1:${(this.server.address() as AddressInfo).port}`, this.target.href);
   }
 
   async stop(): Promise<void> {
@@ -77,7 +80,10 @@ describe('two runs of a stalled rebuild job', () => {
     proxy = new HoldingProxy(new URL(couch.url), `/${encodeURIComponent(accountDbName(A))}/${PHONE_NUMBERS_DOC_ID}`);
     await proxy.start();
     redis = new Redis(redisUrl());
-    index = new NumberIndex(redis, uniquePrefix('stalled-cache'));
+    // The test plays the listener: index writes need its lease.
+    const reader = new NumberIndex(redis, uniquePrefix('stalled-cache'));
+    expect(await new ListenerLease(redis, reader.keys.listenerLease, 'test-listener', 600_000).tryAcquire()).toBe(true);
+    index = reader.fencedBy({ owner: 'test-listener' });
     epoch = await index.resetEpoch();
     await index.markReady(epoch);
   });
