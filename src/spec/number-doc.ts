@@ -69,8 +69,14 @@ export interface DocWarning {
   detail: string;
 }
 
+/** Samples kept per warning reason: a doc with 1,000 bad history ids yields a count, not 1,000 details. */
+export const WARNING_SAMPLES_PER_REASON = 3;
+
+export type WarningCounts = Partial<Record<WarningReason, number>>;
+
 export type ReadResult =
-  | { ok: true; info: NumberInfo; warnings: DocWarning[] }
+  // warnings: at most WARNING_SAMPLES_PER_REASON per reason; warningCounts: how many there were.
+  | { ok: true; info: NumberInfo; warnings: DocWarning[]; warningCounts: WarningCounts }
   | { ok: false; reason: InvalidReason; detail: string };
 
 function invalid(reason: InvalidReason, detail: string): ReadResult {
@@ -89,8 +95,11 @@ export function readNumberDoc(doc: unknown, dbName: string): ReadResult {
 
   const deleted = doc._deleted === true || doc.pvt_deleted === true;
   const warnings: DocWarning[] = [];
+  const warningCounts: WarningCounts = {};
   const warn = (reason: WarningReason, detail: string): void => {
-    warnings.push({ reason, detail: `${id}: ${detail}` });
+    const seen = warningCounts[reason] ?? 0;
+    warningCounts[reason] = seen + 1;
+    if (seen < WARNING_SAMPLES_PER_REASON) warnings.push({ reason, detail: `${id}: ${detail}` });
   };
 
   const state = readState(doc);
@@ -120,7 +129,7 @@ export function readNumberDoc(doc: unknown, dbName: string): ReadResult {
     warn('bad_deleted', `pvt_deleted ${show(doc.pvt_deleted)} is not a boolean; the doc counts as not deleted`);
   }
   if (isAccountId(owner)) info.owner = owner;
-  return { ok: true, info, warnings: deleted ? [] : warnings };
+  return { ok: true, info, warnings: deleted ? [] : warnings, warningCounts: deleted ? {} : warningCounts };
 }
 
 function readState(doc: JsonObject): string | undefined {
