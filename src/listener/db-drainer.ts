@@ -33,6 +33,7 @@ interface Page {
   /** Checkpoint after this page. */
   lastSeq: unknown;
   pending?: number;
+  bytes: number;
   /** Reading stopped early: at the page's byte bound, or before a row above maxDocBytes. */
   cut?: 'bytes' | 'oversize';
 }
@@ -91,7 +92,8 @@ export class DbDrainer {
       }
       metrics.dbLag.set({ db }, page.pending ?? 0);
       if (page.rows < limit) return;
-      limit = Math.min(batchSize, limit * 2);
+      // Grow back after a cut only while pages stay well inside their bound (docs got smaller).
+      if (page.bytes * 2 < this.pageBytes) limit = Math.min(batchSize, limit * 2);
     }
   }
 
@@ -121,7 +123,7 @@ export class DbDrainer {
       signal,
       onRow: (row) => mapper.add(row),
     });
-    return { mapped: mapper.result(), rows: read.rows, lastSeq: read.lastSeq, pending: read.pending, cut: read.cut };
+    return { mapped: mapper.result(), rows: read.rows, bytes: read.bytes, lastSeq: read.lastSeq, pending: read.pending, cut: read.cut };
   }
 
   private async apply(epoch: string, db: string, since: unknown, page: Page): Promise<void> {
@@ -155,7 +157,7 @@ export class DbDrainer {
         if (doc === 'too_large') mapper.quarantine(row.id, row.changes?.[0]?.rev, `doc is larger than ${this.maxDocBytes} bytes (NUMBERS_SYNC_MAX_DOC_BYTES)`);
         else mapper.add(doc ? { ...row, doc } : { ...row, deleted: true });
       }
-      await this.apply(epoch, db, since, { mapped: mapper.result(), rows: 1, lastSeq: next.last_seq });
+      await this.apply(epoch, db, since, { mapped: mapper.result(), rows: 1, bytes: 0, lastSeq: next.last_seq });
     } finally {
       release();
     }
