@@ -14,6 +14,11 @@
 // - Hostile sizes are capped so one doc cannot blow up an account doc: only the first
 //   MAX_LIST_ITEMS items of history/features are read; feature names and used_by longer than
 //   MAX_STRING_LENGTH are dropped (not truncated: a truncated name would be a new name).
+// - Features are bounded tighter, since every account listing the number (owner and reserve
+//   history) copies them into its doc: at most MAX_FEATURES items are read and names longer
+//   than MAX_FEATURE_LENGTH are dropped, so one entry stays under ~5 KB (KAZOO's features are
+//   a dozen short names; 1,000 names of 256 chars made ~260 KB per entry, and 32 such numbers
+//   pushed a victim's doc past CouchDB's 8 MB max_document_size).
 
 import { isAccountId } from './account.js';
 import { isE164, numberDbName } from './e164.js';
@@ -21,6 +26,8 @@ import { isPlainObject, show, type JsonObject } from './json.js';
 
 export const MAX_LIST_ITEMS = 1000;
 export const MAX_STRING_LENGTH = 256;
+export const MAX_FEATURES = 64;
+export const MAX_FEATURE_LENGTH = 64;
 const LOCAL_MODULES: ReadonlySet<string> = new Set(['wnm_local', 'knm_local']);
 
 export interface NumberInfo {
@@ -168,14 +175,14 @@ function readFeatures(doc: JsonObject, warn: Warn): string[] {
     warn('bad_features', `pvt_features ${show(raw)} is neither an array nor an object`);
     names = [];
   }
-  if (names.length > MAX_LIST_ITEMS) {
-    warn('features_truncated', `pvt_features has ${names.length} items, read ${MAX_LIST_ITEMS}`);
-    names = names.slice(0, MAX_LIST_ITEMS);
+  if (names.length > MAX_FEATURES) {
+    warn('features_truncated', `pvt_features has ${names.length} items, read ${MAX_FEATURES}`);
+    names = names.slice(0, MAX_FEATURES);
   }
   const out = new Set<string>();
   for (const name of names) {
     if (typeof name !== 'string') warn('bad_feature', `ignored non-string feature ${show(name)}`);
-    else if (name.length > MAX_STRING_LENGTH) warn('feature_too_long', `ignored feature ${show(name)}`);
+    else if (name.length > MAX_FEATURE_LENGTH) warn('feature_too_long', `ignored feature ${show(name)}`);
     else out.add(name);
   }
   if (typeof doc.pvt_module_name === 'string' && LOCAL_MODULES.has(doc.pvt_module_name)) out.add('local');
