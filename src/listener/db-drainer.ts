@@ -3,12 +3,16 @@ import type { NumberIndex } from '../index/number-index.js';
 import type { RebuildOutbox } from '../queue/outbox.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { CouchError } from '../couch/couch-error.js';
 import { ByteBudget } from '../util/byte-budget.js';
 import { PageMapper, type MappedBatch } from './change-mapper.js';
 
 /** Defaults of NUMBERS_SYNC_MAX_DOC_BYTES and NUMBERS_SYNC_READ_BUFFER_BYTES (src/config/options.ts). */
 export const DEFAULT_MAX_DOC_BYTES = 1024 * 1024;
 export const DEFAULT_READ_BUFFER_BYTES = 32 * 1024 * 1024;
+
+/** Failures of a one-row page before that row is read on its own (see pageFailed). */
+const ROW_FAILURES = 2;
 
 export interface DbDrainerOptions {
   couch: CouchClient;
@@ -54,6 +58,8 @@ export class DbDrainer {
   private readonly maxDocBytes: number;
   private readonly pageBytes: number;
   private readonly budget: ByteBudget;
+  /** Databases whose last page failed: the rows to ask next and failures at one row. */
+  private readonly failing = new Map<string, { limit: number; failures: number }>();
 
   constructor(private readonly opts: DbDrainerOptions) {
     this.maxDocBytes = opts.maxDocBytes ?? DEFAULT_MAX_DOC_BYTES;
@@ -70,12 +76,23 @@ export class DbDrainer {
   /** The page loop: applies every change of `db` after `since`, until the end of its feed. */
   async drainFrom(epoch: string, db: string, since: unknown, signal: AbortSignal): Promise<void> {
     const { metrics, batchSize } = this.opts;
-    let limit = batchSize;
+    let limit = this.failing.get(db)?.limit ?? batchSize;
     while (!signal.aborted) {
+      if (this.rowByRow(db)) {
+        since = await this.quarantineNext(epoch, db, since, signal);
+        this.failing.delete(db);
+        continue;
+      }
       const release = await this.budget.acquire(this.pageBytes, signal);
       let page: Page;
       try {
-        page = await this.readPage(db, since, limit, signal);
+        try {
+          page = await this.readPage(db, since, limit, signal);
+        } catch (err) {
+          if (!signal.aborted && !(err instanceof CouchError && !err.retryable)) this.pageFailed(db, limit);
+          throw err;
+        }
+        this.failing.delete(db);
         if (page.rows > 0) await this.apply(epoch, db, since, page);
       } finally {
         release();
@@ -95,6 +112,21 @@ export class DbDrainer {
       // Grow back after a cut only while pages stay well inside their bound (docs got smaller).
       if (page.bytes * 2 < this.pageBytes) limit = Math.min(batchSize, limit * 2);
     }
+  }
+
+  /**
+   * A page that fails (timeout, 5xx, unreadable row) is asked again by the drain's retry with
+   * a quarter of the rows; a single row failing ROW_FAILURES times is then read on its own path
+   * (quarantineNext), which applies it if its doc can be read, quarantines it if too large, and
+   * otherwise fails without moving (the server is down: retried with backoff).
+   */
+  private pageFailed(db: string, limit: number): void {
+    const previous = this.failing.get(db);
+    this.failing.set(db, { limit: Math.max(1, Math.floor(limit / 4)), failures: limit === 1 ? (previous?.failures ?? 0) + 1 : 0 });
+  }
+
+  private rowByRow(db: string): boolean {
+    return (this.failing.get(db)?.failures ?? 0) >= ROW_FAILURES;
   }
 
   /** Removes every number the index holds for a deleted database, then its checkpoint. */
