@@ -100,6 +100,8 @@ export class DbDrainer {
       since = page.lastSeq;
       if (page.cut === 'oversize' || (page.cut === 'bytes' && page.rows === 0)) {
         since = await this.quarantineNext(epoch, db, since, signal);
+        // Big docs come in groups: ask for few rows (a server may load a whole page of them).
+        limit = Math.max(1, page.rows);
         continue;
       }
       if (page.cut === 'bytes') {
