@@ -12,11 +12,11 @@ import { CouchFixture } from '../harness/numbers.js';
 const DBS = Number(process.env.KB_DOCS_DBS ?? 20);
 const PER_DB = Number(process.env.KB_DOCS_PER_DB ?? 1000);
 const ACCOUNTS = 200;
-const DOC_BYTES = 8 * 1024;
+const DOC_BYTES = Number(process.env.KB_DOCS_BYTES ?? 8 * 1024);
 
 const account = (i: number) => `acc${String(i).padStart(29, '0')}`;
 
-describe(`replay of ${DBS * PER_DB} number docs of 8 KB under the 128 MB heap cap`, () => {
+describe(`replay of ${DBS * PER_DB} number docs of ${DOC_BYTES / 1024} KB under the 128 MB heap cap`, () => {
   let couch: CouchHandle;
   let fx: CouchFixture;
   let dir: string;
