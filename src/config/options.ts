@@ -46,7 +46,7 @@ export const OPTIONS = {
   maxDocBytes: {
     env: 'NUMBERS_SYNC_MAX_DOC_BYTES',
     schema: int(4096, 256 * 1024 * 1024).default(1024 * 1024),
-    help: 'A number doc larger than this (its _changes row, in bytes) is never read whole: it is listed nowhere and reported as too_large.',
+    help: 'A number doc larger than this many bytes (as CouchDB sends it) is never read whole: it is listed nowhere and reported as too_large.',
   },
   readBufferBytes: {
     env: 'NUMBERS_SYNC_READ_BUFFER_BYTES',

@@ -21,7 +21,7 @@ export interface DbDrainerOptions {
   logger: Logger;
   metrics: Metrics;
   batchSize: number;
-  /** A change row (doc, id, seq, revision) above this many bytes is quarantined: listed nowhere. */
+  /** A doc above this many bytes is quarantined: listed nowhere (its _changes row is never read whole). */
   maxDocBytes?: number;
   /** Bytes of pages read at once by all drains of this drainer together. */
   readBufferBytes?: number;
