@@ -28,6 +28,10 @@ export interface DaemonSettings {
   concurrency: number;
   drainConcurrency: number;
   batchSize: number;
+  /** Change rows above this many bytes are quarantined (default 1 MiB). */
+  maxDocBytes?: number;
+  /** Bytes of pages held by all drains together (default 32 MiB). */
+  readBufferBytes?: number;
   rescanIntervalMs: number;
   pollIntervalMs: number;
   feedTimeoutMs: number;

@@ -19,6 +19,8 @@ export interface AuditOptions {
   accountIds?: readonly string[];
   concurrency?: number;
   signal?: AbortSignal;
+  /** NUMBERS_SYNC_MAX_DOC_BYTES: bigger number docs are listed nowhere, as the listener treats them. */
+  maxDocBytes?: number;
   /** Called after each account doc read. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -29,7 +31,7 @@ export interface AuditOptions {
  * processed while it runs can show up as drift that the daemon is about to repair.
  */
 export async function auditAccounts(couch: CouchClient, opts: AuditOptions = {}): Promise<AuditResult> {
-  const truth = await readTruth(couch, { signal: opts.signal });
+  const truth = await readTruth(couch, { signal: opts.signal, maxDocBytes: opts.maxDocBytes });
   const existing = new Set(await listAccountIds(couch, opts.signal));
   const scope = opts.accountIds ? [...new Set(opts.accountIds)] : [...new Set([...existing, ...truth.keys()])].sort();
   const missingDatabases: string[] = [];

@@ -60,6 +60,16 @@ export const OPTIONS = {
   concurrency: { env: 'NUMBERS_SYNC_CONCURRENCY', schema: int(1, 1000).default(64), help: 'Rebuild jobs run in parallel per worker process.' },
   drainConcurrency: { env: 'NUMBERS_SYNC_DRAIN_CONCURRENCY', schema: int(1, 100).default(16), help: 'Numbers databases read in parallel by the listener.' },
   batchSize: { env: 'NUMBERS_SYNC_BATCH_SIZE', schema: int(1, 10_000).default(500), help: 'Changes read per _changes request (bounds memory).' },
+  maxDocBytes: {
+    env: 'NUMBERS_SYNC_MAX_DOC_BYTES',
+    schema: int(4096, 256 * 1024 * 1024).default(1024 * 1024),
+    help: 'A number doc larger than this many bytes (as CouchDB sends it) is never read whole: it is listed nowhere and reported as too_large.',
+  },
+  readBufferBytes: {
+    env: 'NUMBERS_SYNC_READ_BUFFER_BYTES',
+    schema: int(65_536, 1024 * 1024 * 1024).default(32 * 1024 * 1024),
+    help: 'Bytes of _changes pages the listener holds at once, all drains together; a page holds at most this / drain concurrency (at least one max-size doc).',
+  },
   rescanIntervalMs: { env: 'NUMBERS_SYNC_RESCAN_INTERVAL_MS', schema: int(1000).default(60_000), help: 'Full _all_dbs rescan and drain of every numbers database (catches missed _db_updates).' },
   pollIntervalMs: { env: 'NUMBERS_SYNC_POLL_INTERVAL_MS', schema: int(100).default(2000), help: 'Drain interval of every database when _db_updates is unavailable.' },
   feedTimeoutMs: { env: 'NUMBERS_SYNC_FEED_TIMEOUT_MS', schema: int(100, 600_000).default(30_000), help: 'Longpoll timeout of the _db_updates feed.' },

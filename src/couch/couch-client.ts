@@ -1,6 +1,8 @@
 import nano, { type ServerScope } from 'nano';
 import { toCouchError, CouchError } from './couch-error.js';
 import { redactUrl } from '../util/redact.js';
+import { JsonRowsScanner, type ScanStatus } from './json-rows-scanner.js';
+import { streamedGet } from './streamed-get.js';
 
 export interface CouchClientOptions {
   url: string;
@@ -32,6 +34,33 @@ export interface ChangesPage {
   pending?: number;
 }
 
+const JSON_KEYS: ReadonlySet<string> = new Set(['startkey', 'endkey', 'key', 'start_key', 'end_key']);
+
+/** Byte bounds of a streamed list read (see CouchClient.rowsBounded). */
+export interface RowBounds {
+  /** A row longer than this is not read: the read ends with cut 'oversize' before it. */
+  maxRowBytes: number;
+  /** The read ends (cut 'bytes') before a row that would bring the rows read past this. */
+  maxBytes: number;
+  signal?: AbortSignal;
+}
+
+export interface BoundedRead {
+  /** Rows handed to onRow. */
+  rows: number;
+  bytes: number;
+  /** Why the read ended before the end of the response; undefined = it was read whole. */
+  cut?: 'bytes' | 'oversize';
+  /** The response without its rows (last_seq, pending...); only when it was read whole. */
+  frame?: Record<string, unknown>;
+}
+
+export interface BoundedChangesPage extends BoundedRead {
+  /** Where the next page starts: the server's last_seq, or the seq of the last row read when cut. */
+  lastSeq: unknown;
+  pending?: number;
+}
+
 export interface DbUpdate {
   db_name: string;
   type: string;
@@ -52,9 +81,18 @@ export class CouchClient {
   private readonly server: ServerScope;
   readonly displayUrl: string;
   private readonly requestTimeoutMs: number;
+  /** Base URL without credentials and the headers carrying them, for streamed reads. */
+  private readonly streamBase: string;
+  private readonly streamHeaders: Record<string, string>;
 
   constructor(opts: CouchClientOptions) {
     this.server = nano({ url: opts.url });
+    const parsed = new URL(opts.url);
+    this.streamBase = `${parsed.origin}${parsed.pathname}`.replace(/\/+$/, '');
+    this.streamHeaders = { accept: 'application/json' };
+    if (parsed.username || parsed.password) {
+      this.streamHeaders.authorization = `Basic ${Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString('base64')}`;
+    }
     this.displayUrl = redactUrl(opts.url);
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 60_000;
   }
@@ -120,6 +158,95 @@ export class CouchClient {
       qs: { since: opts.since, limit: opts.limit, include_docs: opts.includeDocs, style: 'main_only' },
       signal: opts.signal,
     });
+  }
+
+  /**
+   * One page of _changes read as a stream and bounded in bytes (see rowsBounded); each row goes
+   * to `onRow` as soon as it is read, so the caller can map it and drop the doc.
+   */
+  async changesBounded(
+    db: string,
+    opts: RowBounds & { since: unknown; limit: number; includeDocs: boolean; onRow: (row: ChangeRow) => void },
+  ): Promise<BoundedChangesPage> {
+    let lastSeq: unknown = opts.since;
+    const read = await this.rowsBounded(db, '_changes', { since: opts.since, limit: opts.limit, include_docs: opts.includeDocs, style: 'main_only' }, 'results', opts, (row) => {
+      const change = row as unknown as ChangeRow;
+      lastSeq = change.seq;
+      opts.onRow(change);
+    });
+    if (!read.frame) return { ...read, lastSeq };
+    const pending = read.frame.pending;
+    return { ...read, lastSeq: read.frame.last_seq, ...(typeof pending === 'number' ? { pending } : {}) };
+  }
+
+  /**
+   * A list response (`results` of _changes, `rows` of _all_docs) read as a stream: rows are
+   * parsed one at a time and handed to `onRow`; reading stops before a row longer than
+   * maxRowBytes (cut 'oversize', nothing of it parsed) or one that would pass maxBytes in total
+   * (cut 'bytes'), and the request is then abandoned. So memory is bounded by the caller's
+   * bounds, whatever the server sends.
+   */
+  async rowsBounded(
+    db: string,
+    path: string,
+    qs: Record<string, unknown>,
+    rowsKey: 'results' | 'rows',
+    bounds: RowBounds,
+    onRow: (row: Record<string, unknown>, bytes: number) => void,
+  ): Promise<BoundedRead> {
+    const out: BoundedRead = { rows: 0, bytes: 0 };
+    const scanner = new JsonRowsScanner({ rowsKey, maxRowBytes: bounds.maxRowBytes }, (text, bytes) => {
+      if (out.bytes + bytes > bounds.maxBytes) return false;
+      out.rows++;
+      out.bytes += bytes;
+      onRow(JSON.parse(text) as Record<string, unknown>, bytes);
+      return true;
+    });
+    let status = 'more' as ScanStatus;
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(qs)) {
+      // Keys are JSON (as nano sends them); since and the rest go as they are.
+      if (value !== undefined) query.set(key, typeof value === 'string' && !JSON_KEYS.has(key) ? value : JSON.stringify(value));
+    }
+    await streamedGet(
+      {
+        url: `${this.streamBase}/${encodeURIComponent(db)}/${path}?${query.toString()}`,
+        headers: this.streamHeaders,
+        what: `GET /${db}/${path}`,
+        signal: bounds.signal,
+        timeoutMs: this.requestTimeoutMs,
+      },
+      (chunk) => (status = scanner.push(chunk)) === 'more',
+    );
+    if (status === 'oversize') out.cut = 'oversize';
+    else if (status === 'stopped') out.cut = 'bytes';
+    else out.frame = scanner.end();
+    return out;
+  }
+
+  /**
+   * The current doc, read as a stream and abandoned past `maxBytes`: 'too_large' then, undefined
+   * when it does not exist. Throws db_not_found when the database is missing.
+   */
+  async getDocBounded(db: string, id: string, maxBytes: number, signal?: AbortSignal): Promise<Record<string, unknown> | 'too_large' | undefined> {
+    const chunks: Uint8Array[] = [];
+    let bytes = 0;
+    try {
+      await streamedGet(
+        { url: `${this.streamBase}/${encodeURIComponent(db)}/${encodeURIComponent(id)}`, headers: this.streamHeaders, what: `GET /${db}/${id.slice(0, 100)}`, signal, timeoutMs: this.requestTimeoutMs },
+        (chunk) => {
+          bytes += chunk.length;
+          if (bytes > maxBytes) return false;
+          chunks.push(chunk);
+          return true;
+        },
+      );
+    } catch (err) {
+      if (err instanceof CouchError && err.kind === 'doc_not_found') return undefined;
+      throw err;
+    }
+    if (bytes > maxBytes) return 'too_large';
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
   }
 
   /** Longpoll on _db_updates; the client-side deadline is the feed timeout plus the request timeout. */

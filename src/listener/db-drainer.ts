@@ -4,7 +4,8 @@ import type { IndexChange, NumberIndex } from '../index/number-index.js';
 import type { RebuildOutbox } from '../queue/outbox.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { mapChanges, type MappedBatch } from './change-mapper.js';
+import { ByteBudget } from '../util/byte-budget.js';
+import { PageMapper, type MappedBatch } from './change-mapper.js';
 import type { DrainTask } from './drain-scheduler.js';
 import { DbInstanceReader, instanceChange, parseDbInstance } from '../sweep/db-instance.js';
 import { addRepair, numberRepair, repairedChanges, type RepairCounts, type RepairKind } from '../sweep/repair-kinds.js';
@@ -25,6 +26,13 @@ export interface DrainPass {
 
 const STALE_CHUNK = 500;
 
+/** Defaults of NUMBERS_SYNC_MAX_DOC_BYTES and NUMBERS_SYNC_READ_BUFFER_BYTES (src/config/options.ts). */
+export const DEFAULT_MAX_DOC_BYTES = 1024 * 1024;
+export const DEFAULT_READ_BUFFER_BYTES = 32 * 1024 * 1024;
+
+/** Failures of a one-row page before that row is read on its own (see pageFailed). */
+const ROW_FAILURES = 2;
+
 export interface DbDrainerOptions {
   couch: CouchClient;
   index: NumberIndex;
@@ -32,21 +40,54 @@ export interface DbDrainerOptions {
   logger: Logger;
   metrics: Metrics;
   batchSize: number;
+  /** A doc above this many bytes is quarantined: listed nowhere (its _changes row is never read whole). */
+  maxDocBytes?: number;
+  /** Bytes of pages read at once by all drains of this drainer together. */
+  readBufferBytes?: number;
+  /** Drains run in parallel; each page may hold readBufferBytes / drainConcurrency. */
+  drainConcurrency?: number;
   /** Test hook: called after each committed batch. */
   afterBatch?: (db: string, rows: number) => Promise<void> | void;
 }
 
+interface Page {
+  mapped: MappedBatch;
+  rows: number;
+  /** Checkpoint after this page. */
+  lastSeq: unknown;
+  pending?: number;
+  bytes: number;
+  /** Reading stopped early: at the page's byte bound, or before a row above maxDocBytes. */
+  cut?: 'bytes' | 'oversize';
+}
+
 /**
- * Reads one numbers database's _changes from its checkpoint to the end, in bounded pages.
- * Per page: map (pure) -> commit to the index with the page's last_seq (atomic) -> enqueue
- * the affected accounts. A crash anywhere replays at most one page, and replay is idempotent.
- * The same loop serves the reindex (a full read from the start, compared with the index) and
- * the forgetting of deleted databases.
+ * Reads one numbers database's _changes from its checkpoint to the end, in pages bounded in
+ * rows (batchSize) and in bytes. Per page: map each row as it streams in (pure) -> commit to
+ * the index with the page's checkpoint (atomic) -> enqueue the affected accounts. A crash
+ * anywhere replays at most one page, and replay is idempotent. The same loop serves the
+ * reindex (a full read from the start, compared with the index).
+ *
+ * Memory: every page reserves its byte bound from a budget shared by all drains, so parallel
+ * drains together hold at most readBufferBytes of rows. A page cut by its byte bound ends
+ * after its last whole row and the next request asks for that many rows; a row above
+ * maxDocBytes is never read whole but quarantined (see quarantineNext), so no doc can make a
+ * page fail again and again.
  */
 export class DbDrainer {
+  private readonly maxDocBytes: number;
+  private readonly pageBytes: number;
+  private readonly budget: ByteBudget;
+  /** Databases whose last page failed: the rows to ask next and failures at one row. */
+  private readonly failing = new Map<string, { limit: number; failures: number }>();
   private readonly instances: DbInstanceReader;
 
   constructor(private readonly opts: DbDrainerOptions) {
+    this.maxDocBytes = opts.maxDocBytes ?? DEFAULT_MAX_DOC_BYTES;
+    const buffer = opts.readBufferBytes ?? DEFAULT_READ_BUFFER_BYTES;
+    // A page must fit any doc below the limit, or a database could stop at such a doc.
+    this.pageBytes = Math.max(this.maxDocBytes, Math.floor(buffer / (opts.drainConcurrency ?? 16)));
+    this.budget = new ByteBudget(Math.max(buffer, this.pageBytes));
     this.instances = new DbInstanceReader(opts.couch);
   }
 
@@ -74,31 +115,71 @@ export class DbDrainer {
   }
 
   async drain(epoch: string, db: string, signal: AbortSignal, pass: DrainPass = {}): Promise<void> {
-    const { couch, index, outbox, metrics, batchSize } = this.opts;
-    let since: unknown = pass.fromStart ? 0 : ((await index.checkpoint(db)) ?? 0);
+    const since = pass.fromStart ? 0 : ((await this.opts.index.checkpoint(db)) ?? 0);
+    await this.drainFrom(epoch, db, since, signal, pass);
+  }
+
+  /** The page loop: applies every change of `db` after `since`, until the end of its feed. */
+  async drainFrom(epoch: string, db: string, since: unknown, signal: AbortSignal, pass: DrainPass = {}): Promise<void> {
+    const { metrics, batchSize } = this.opts;
+    let limit = this.failing.get(db)?.limit ?? batchSize;
     while (!signal.aborted) {
-      const page = await couch.changes(db, { since, limit: batchSize, includeDocs: true, signal });
-      // A full read commits its empty last page too: that moves the checkpoint to where it ended.
-      if (page.results.length === 0 && !pass.fromStart) {
-        metrics.dbLag.set({ db }, 0);
-        return;
+      if (this.rowByRow(db)) {
+        since = await this.quarantineNext(epoch, db, since, signal, pass);
+        this.failing.delete(db);
+        continue;
       }
-      const last = page.results.length < batchSize;
-      const mapped = mapChanges(db, page.results);
-      this.report(db, mapped);
-      const changes = pass.onPage ? await pass.onPage(mapped.changes, page.results.length) : mapped.changes;
-      const token = outbox.newToken();
-      const seq = pass.fromStart && !last ? undefined : page.last_seq;
-      const affected = await index.commit(epoch, db, changes, seq, token);
-      metrics.changesProcessed.inc({ db }, page.results.length);
-      await outbox.deliver(token, affected);
-      this.opts.logger.debug({ db, since, rows: page.results.length, accounts: affected.length }, 'changes page applied');
-      await this.opts.afterBatch?.(db, page.results.length);
-      since = page.last_seq;
-      metrics.dbLag.set({ db }, typeof page.pending === 'number' ? page.pending : 0);
-      await pass.afterPage?.(page.results.length, last);
+      const release = await this.budget.acquire(this.pageBytes, signal);
+      let page: Page;
+      let last: boolean;
+      try {
+        try {
+          page = await this.readPage(db, since, limit, signal);
+        } catch (err) {
+          if (!signal.aborted && !(err instanceof CouchError && !err.retryable)) this.pageFailed(db, limit);
+          throw err;
+        }
+        this.failing.delete(db);
+        last = !page.cut && page.rows < limit;
+        // A full read commits its empty last page too: that moves the checkpoint to where it ended.
+        if (page.rows > 0 || (pass.fromStart && last)) await this.apply(epoch, db, since, page, pass, last);
+      } finally {
+        release();
+      }
+      // After the page's bytes are released: the hook may drain (and reserve) itself.
+      if (page.rows > 0 || (pass.fromStart && last)) await pass.afterPage?.(page.rows, last);
+      since = page.lastSeq;
+      if (page.cut === 'oversize' || (page.cut === 'bytes' && page.rows === 0)) {
+        since = await this.quarantineNext(epoch, db, since, signal, pass);
+        // Big docs come in groups: ask for few rows (a server may load a whole page of them).
+        limit = Math.max(1, page.rows);
+        continue;
+      }
+      if (page.cut === 'bytes') {
+        // Ask for what fitted, so the next request is not abandoned half-way again.
+        limit = page.rows;
+        continue;
+      }
+      metrics.dbLag.set({ db }, page.pending ?? 0);
       if (last) return;
+      // Grow back after a cut only while pages stay well inside their bound (docs got smaller).
+      if (page.bytes * 2 < this.pageBytes) limit = Math.min(batchSize, limit * 2);
     }
+  }
+
+  /**
+   * A page that fails (timeout, 5xx, unreadable row) is asked again by the drain's retry with
+   * a quarter of the rows; a single row failing ROW_FAILURES times is then read on its own path
+   * (quarantineNext), which applies it if its doc can be read, quarantines it if too large, and
+   * otherwise fails without moving (the server is down: retried with backoff).
+   */
+  private pageFailed(db: string, limit: number): void {
+    const previous = this.failing.get(db);
+    this.failing.set(db, { limit: Math.max(1, Math.floor(limit / 4)), failures: limit === 1 ? (previous?.failures ?? 0) + 1 : 0 });
+  }
+
+  private rowByRow(db: string): boolean {
+    return (this.failing.get(db)?.failures ?? 0) >= ROW_FAILURES;
   }
 
   /** Removes every number the index holds for a deleted database, then its checkpoint. */
@@ -195,15 +276,71 @@ export class DbDrainer {
     return false;
   }
 
+  private async readPage(db: string, since: unknown, limit: number, signal: AbortSignal): Promise<Page> {
+    const mapper = new PageMapper(db);
+    const read = await this.opts.couch.changesBounded(db, {
+      since,
+      limit,
+      includeDocs: true,
+      maxRowBytes: this.maxDocBytes,
+      maxBytes: this.pageBytes,
+      signal,
+      onRow: (row) => mapper.add(row),
+    });
+    return { mapped: mapper.result(), rows: read.rows, bytes: read.bytes, lastSeq: read.lastSeq, pending: read.pending, cut: read.cut };
+  }
+
+  private async apply(epoch: string, db: string, since: unknown, page: Page, pass: DrainPass, last: boolean): Promise<void> {
+    const { index, outbox, metrics } = this.opts;
+    this.report(db, page.mapped);
+    const changes = pass.onPage ? await pass.onPage(page.mapped.changes, page.rows) : page.mapped.changes;
+    const token = outbox.newToken();
+    const seq = pass.fromStart && !last ? undefined : page.lastSeq;
+    const affected = await index.commit(epoch, db, changes, seq, token);
+    metrics.changesProcessed.inc({ db }, page.rows);
+    await outbox.deliver(token, affected);
+    this.opts.logger.debug({ db, since, rows: page.rows, accounts: affected.length, cut: page.cut }, 'changes page applied');
+    await this.opts.afterBatch?.(db, page.rows);
+  }
+
+  /**
+   * The row after `since` is above maxDocBytes: learn its id and seq without its doc, then read
+   * the doc on its own, abandoned past the limit. Too large: quarantined (listed nowhere,
+   * reported once for this revision); it shrank meanwhile: applied like any row. Either way
+   * the checkpoint moves past the row. Returns the new checkpoint.
+   */
+  private async quarantineNext(epoch: string, db: string, since: unknown, signal: AbortSignal, pass: DrainPass): Promise<unknown> {
+    const { couch } = this.opts;
+    const next = await couch.changes(db, { since, limit: 1, includeDocs: false, signal });
+    const row = next.results[0];
+    if (!row) return since;
+    const release = await this.budget.acquire(this.maxDocBytes, signal);
+    try {
+      const mapper = new PageMapper(db);
+      if (row.deleted) mapper.add(row);
+      else {
+        const doc = await couch.getDocBounded(db, row.id, this.maxDocBytes, signal);
+        if (doc === 'too_large') mapper.quarantine(row.id, row.changes?.[0]?.rev, `doc is larger than ${this.maxDocBytes} bytes (NUMBERS_SYNC_MAX_DOC_BYTES)`);
+        else mapper.add(doc ? { ...row, doc } : { ...row, deleted: true });
+      }
+      await this.apply(epoch, db, since, { mapped: mapper.result(), rows: 1, bytes: 0, lastSeq: next.last_seq }, pass, false);
+    } finally {
+      release();
+    }
+    await pass.afterPage?.(1, false);
+    return next.last_seq;
+  }
+
+  /** One log line and one count per reason for each problem doc, however many bad parts it has. */
   private report(db: string, mapped: MappedBatch): void {
     const { logger, metrics } = this.opts;
     for (const r of mapped.invalid) {
       metrics.invalidDocs.inc({ reason: r.reason });
-      logger.warn({ db, id: r.id.slice(0, 100), reason: r.reason, detail: r.detail }, 'invalid number doc skipped');
+      logger.warn({ db, id: r.id.slice(0, 100), rev: r.rev, reason: r.reason, detail: r.detail }, 'invalid number doc skipped');
     }
-    for (const r of mapped.warnings) {
-      metrics.invalidDocs.inc({ reason: r.reason });
-      logger.warn({ db, id: r.id.slice(0, 100), reason: r.reason, detail: r.detail }, 'number doc sanitised');
+    for (const w of mapped.warnings) {
+      for (const reason of Object.keys(w.reasons)) metrics.invalidDocs.inc({ reason });
+      logger.warn({ db, id: w.id.slice(0, 100), rev: w.rev, reasons: w.reasons, samples: w.samples }, 'number doc sanitised');
     }
   }
 }

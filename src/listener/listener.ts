@@ -21,6 +21,8 @@ export interface ListenerOptions {
   logger: Logger;
   metrics: Metrics;
   batchSize: number;
+  maxDocBytes?: number;
+  readBufferBytes?: number;
   drainConcurrency: number;
   rescanIntervalMs: number;
   pollIntervalMs: number;
@@ -87,6 +89,9 @@ export class Listener {
       logger: opts.logger,
       metrics: opts.metrics,
       batchSize: opts.batchSize,
+      maxDocBytes: opts.maxDocBytes,
+      readBufferBytes: opts.readBufferBytes,
+      drainConcurrency: opts.drainConcurrency,
       afterBatch: opts.afterBatch,
     });
     return { lease, index, outbox, drainer };

@@ -15,6 +15,11 @@
 // - Hostile sizes are capped so one doc cannot blow up an account doc: only the first
 //   MAX_LIST_ITEMS items of history/features are read; feature names and used_by longer than
 //   MAX_STRING_LENGTH are dropped (not truncated: a truncated name would be a new name).
+// - Features are bounded tighter, since every account listing the number (owner and reserve
+//   history) copies them into its doc: at most MAX_FEATURES items are read and names longer
+//   than MAX_FEATURE_LENGTH are dropped, so one entry stays under ~5 KB (KAZOO's features are
+//   a dozen short names; 1,000 names of 256 chars made ~260 KB per entry, and 32 such numbers
+//   pushed a victim's doc past CouchDB's 8 MB max_document_size).
 
 import { isAccountId } from './account.js';
 import { isE164, numberDbName } from './e164.js';
@@ -22,6 +27,8 @@ import { isPlainObject, show, type JsonObject } from './json.js';
 
 export const MAX_LIST_ITEMS = 1000;
 export const MAX_STRING_LENGTH = 256;
+export const MAX_FEATURES = 64;
+export const MAX_FEATURE_LENGTH = 64;
 const LOCAL_MODULES: ReadonlySet<string> = new Set(['wnm_local', 'knm_local']);
 
 export interface NumberInfo {
@@ -70,8 +77,14 @@ export interface DocWarning {
   detail: string;
 }
 
+/** Samples kept per warning reason: a doc with 1,000 bad history ids yields a count, not 1,000 details. */
+export const WARNING_SAMPLES_PER_REASON = 3;
+
+export type WarningCounts = Partial<Record<WarningReason, number>>;
+
 export type ReadResult =
-  | { ok: true; info: NumberInfo; warnings: DocWarning[] }
+  // warnings: at most WARNING_SAMPLES_PER_REASON per reason; warningCounts: how many there were.
+  | { ok: true; info: NumberInfo; warnings: DocWarning[]; warningCounts: WarningCounts }
   | { ok: false; reason: InvalidReason; detail: string };
 
 function invalid(reason: InvalidReason, detail: string): ReadResult {
@@ -90,8 +103,11 @@ export function readNumberDoc(doc: unknown, dbName: string): ReadResult {
 
   const deleted = doc._deleted === true || doc.pvt_deleted === true;
   const warnings: DocWarning[] = [];
+  const warningCounts: WarningCounts = {};
   const warn = (reason: WarningReason, detail: string): void => {
-    warnings.push({ reason, detail: `${id}: ${detail}` });
+    const seen = warningCounts[reason] ?? 0;
+    warningCounts[reason] = seen + 1;
+    if (seen < WARNING_SAMPLES_PER_REASON) warnings.push({ reason, detail: `${id}: ${detail}` });
   };
 
   const state = readState(doc);
@@ -121,7 +137,7 @@ export function readNumberDoc(doc: unknown, dbName: string): ReadResult {
     warn('bad_deleted', `pvt_deleted ${show(doc.pvt_deleted)} is not a boolean; the doc counts as not deleted`);
   }
   if (isAccountId(owner)) info.owner = owner;
-  return { ok: true, info, warnings: deleted ? [] : warnings };
+  return { ok: true, info, warnings: deleted ? [] : warnings, warningCounts: deleted ? {} : warningCounts };
 }
 
 function readState(doc: JsonObject): string | undefined {
@@ -160,14 +176,14 @@ function readFeatures(doc: JsonObject, warn: Warn): string[] {
     warn('bad_features', `pvt_features ${show(raw)} is neither an array nor an object`);
     names = [];
   }
-  if (names.length > MAX_LIST_ITEMS) {
-    warn('features_truncated', `pvt_features has ${names.length} items, read ${MAX_LIST_ITEMS}`);
-    names = names.slice(0, MAX_LIST_ITEMS);
+  if (names.length > MAX_FEATURES) {
+    warn('features_truncated', `pvt_features has ${names.length} items, read ${MAX_FEATURES}`);
+    names = names.slice(0, MAX_FEATURES);
   }
   const out = new Set<string>();
   for (const name of names) {
     if (typeof name !== 'string') warn('bad_feature', `ignored non-string feature ${show(name)}`);
-    else if (name.length > MAX_STRING_LENGTH) warn('feature_too_long', `ignored feature ${show(name)}`);
+    else if (name.length > MAX_FEATURE_LENGTH) warn('feature_too_long', `ignored feature ${show(name)}`);
     else out.add(name);
   }
   if (typeof doc.pvt_module_name === 'string' && LOCAL_MODULES.has(doc.pvt_module_name)) out.add('local');

@@ -25,7 +25,7 @@ export function addVerifyCommand(program: Command): void {
     if (invalid.length > 0) command.error(invalidIdsMessage(invalid), { exitCode: 2 });
     await runWithContext(flags, async (ctx) => {
       const progress = process.stderr.isTTY && !flags.json ? createProgress('verify: account docs') : undefined;
-      const result = await auditAccounts(ctx.couch, { accountIds: flags.account, onProgress: progress?.update });
+      const result = await auditAccounts(ctx.couch, { accountIds: flags.account, maxDocBytes: ctx.config.maxDocBytes, onProgress: progress?.update });
       progress?.stop();
       const drifted = result.findings.map((f) => f.accountId);
       let reindexed: ReindexOutcome[] | undefined;

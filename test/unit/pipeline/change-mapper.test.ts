@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mapChanges } from '../../../src/listener/change-mapper.js';
+import { mapChanges, PageMapper } from '../../../src/listener/change-mapper.js';
 
 const A = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const B = 'c0ffee00c0ffee00c0ffee00c0ffee01';
@@ -55,7 +55,31 @@ describe('mapChanges', () => {
     const out = mapChanges(DB, [
       { id: '+14155550100', seq: 1, doc: { _id: '+14155550100', pvt_state: 'reserved', pvt_assigned_to: A, pvt_reserve_history: [A, '_users'] } },
     ]);
-    expect(out.warnings).toMatchObject([{ reason: 'bad_history_id' }]);
+    expect(out.warnings).toMatchObject([{ id: '+14155550100', reasons: { bad_history_id: 1 } }]);
     expect(out.changes[0]?.value?.accounts).toEqual([A]);
+  });
+
+  it('reports one warning per doc, with counts and a bounded sample', () => {
+    const junk = Array.from({ length: 1000 }, (_, i) => `junk-${i}`);
+    const out = mapChanges(DB, [
+      { id: '+14155550100', seq: 1, changes: [{ rev: '3-a' }], doc: { _id: '+14155550100', pvt_state: 'reserved', pvt_assigned_to: A, pvt_reserve_history: [B, ...junk], pvt_features: [1, 2] } },
+    ]);
+    expect(out.warnings).toHaveLength(1);
+    expect(out.warnings[0]).toMatchObject({ id: '+14155550100', rev: '3-a', reasons: { history_truncated: 1, bad_history_id: 999, bad_feature: 2 } });
+    expect(out.warnings[0]!.samples.length).toBeLessThanOrEqual(3 * 3);
+    expect(out.changes[0]?.value?.accounts).toEqual([A, B].sort());
+  });
+
+  it('quarantines a doc by id: removed from the index when the id is the database\'s, reported as too_large', () => {
+    const mapper = new PageMapper(DB);
+    mapper.add({ id: '+14155550100', seq: 1, doc: { _id: '+14155550100', pvt_state: 'in_service', pvt_assigned_to: A } });
+    mapper.quarantine('+14155550100', '2-b', 'too big');
+    mapper.quarantine('+12125550100', '1-c', 'too big');
+    const out = mapper.result();
+    expect(out.changes).toEqual([{ number: '+14155550100' }]);
+    expect(out.invalid).toEqual([
+      { id: '+14155550100', rev: '2-b', reason: 'too_large', detail: 'too big' },
+      { id: '+12125550100', rev: '1-c', reason: 'too_large', detail: 'too big' },
+    ]);
   });
 });

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
+  MAX_FEATURE_LENGTH,
+  MAX_FEATURES,
   MAX_LIST_ITEMS,
   MAX_STRING_LENGTH,
   readNumberDoc,
   type NumberInfo,
   type ReadResult,
 } from '../../../src/spec/number-doc.js';
+import { entryData, entryFor } from '../../../src/spec/listing.js';
 
 const A = '43579fc0a3aa11e29e960800200c9a66';
 const B = 'b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0';
@@ -281,18 +284,28 @@ describe('readNumberDoc: features', () => {
   it('caps hostile sizes', () => {
     const many = Array.from({ length: MAX_LIST_ITEMS * 3 }, (_, i) => `f${i}`);
     const r1 = readNumberDoc(doc({ pvt_features: many, pvt_module_name: 'wnm_local' }), DB);
-    expect(ok(r1).info.features).toHaveLength(MAX_LIST_ITEMS + 1);
+    expect(ok(r1).info.features).toHaveLength(MAX_FEATURES + 1);
     expect(ok(r1).info.features.at(-1)).toBe('local');
     expect(reasons(r1)).toEqual(['features_truncated']);
 
     const manyKeys = Object.fromEntries(many.map((k) => [k, {}]));
-    expect(ok(readNumberDoc(doc({ pvt_features: manyKeys }), DB)).info.features).toHaveLength(MAX_LIST_ITEMS);
+    expect(ok(readNumberDoc(doc({ pvt_features: manyKeys }), DB)).info.features).toHaveLength(MAX_FEATURES);
 
-    const long = 'z'.repeat(MAX_STRING_LENGTH + 1);
-    const r2 = readNumberDoc(doc({ pvt_features: ['ok', long, 'z'.repeat(MAX_STRING_LENGTH)] }), DB);
-    expect(ok(r2).info.features).toEqual(['ok', 'z'.repeat(MAX_STRING_LENGTH)]);
+    const long = 'z'.repeat(MAX_FEATURE_LENGTH + 1);
+    const r2 = readNumberDoc(doc({ pvt_features: ['ok', long, 'z'.repeat(MAX_FEATURE_LENGTH)] }), DB);
+    expect(ok(r2).info.features).toEqual(['ok', 'z'.repeat(MAX_FEATURE_LENGTH)]);
     expect(reasons(r2)).toEqual(['feature_too_long']);
     expect(ok(r2).warnings[0]!.detail.length).toBeLessThan(200);
+  });
+  it('bounds what one number adds to each account doc listing it', () => {
+    const hostile = doc({
+      pvt_features: Array.from({ length: MAX_LIST_ITEMS }, (_, i) => `${i}`.padEnd(MAX_FEATURE_LENGTH, 'f')),
+      pvt_used_by: 'u'.repeat(MAX_STRING_LENGTH),
+      pvt_state: 's'.repeat(MAX_STRING_LENGTH),
+      pvt_reserve_history: [B],
+    });
+    const entry = entryFor(entryData(ok(readNumberDoc(hostile, DB)).info), B);
+    expect(JSON.stringify(entry).length).toBeLessThan(5 * 1024);
   });
 });
 
