@@ -245,8 +245,11 @@ export class FollowSession {
     if (isFollowedNumbersDb(name)) {
       if (update.type === 'deleted') this.followed.delete(name);
       else this.followed.add(name);
-      // A created database may reuse the name of one deleted unnoticed: never trust an old checkpoint.
-      this.scheduler.request(name, { forget: update.type === 'deleted' || update.type === 'created' });
+      // A created database may reuse the name of one deleted unnoticed: it is re-indexed, which
+      // removes what the old one held only after reading the new one (forgetting first would
+      // empty its accounts' docs meanwhile, and CouchDB 3 may report `created` late, batched).
+      if (update.type === 'created') this.scheduler.request(name, { reindex: [{ reason: 'created' }] });
+      else this.scheduler.request(name, { forget: update.type === 'deleted' });
       this.opts.metrics.followedDbs.set(this.followed.size);
     } else if (isNumbersDbName(name)) {
       this.logIgnored(name);

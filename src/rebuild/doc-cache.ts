@@ -48,6 +48,13 @@ export function docCacheKey(couchUrl: string): Buffer {
   return Buffer.from(hkdfSync('sha256', credentials, 'kazoo-numbers-sync', 'account doc cache v1', 32));
 }
 
+/** The rev an entry's header names (not authenticated: enough to tell a stale entry). */
+export function cachedEntryRev(raw: string): string | undefined {
+  const nl = raw.indexOf('\n');
+  const [format, rev] = (nl < 0 ? '' : raw.slice(0, nl)).split(' ');
+  return format === FORMAT && rev && REV.test(rev) ? rev : undefined;
+}
+
 /** Seals and opens cache entries (pure: no I/O). The MAC binds the entry to its epoch and account. */
 export class DocCacheSeal {
   readonly keyId: string;
@@ -67,8 +74,9 @@ export class DocCacheSeal {
 
   open(epoch: string, accountId: string, raw: string): OpenedEntry {
     const nl = raw.indexOf('\n');
-    const [format, rev, keyId, mac] = (nl < 0 ? '' : raw.slice(0, nl)).split(' ');
-    if (format !== FORMAT || !rev || !REV.test(rev) || !keyId || !mac) return { rejected: 'malformed' };
+    const [, , keyId, mac] = (nl < 0 ? '' : raw.slice(0, nl)).split(' ');
+    const rev = cachedEntryRev(raw);
+    if (!rev || !keyId || !mac) return { rejected: 'malformed' };
     if (keyId !== this.keyId) return { seenRev: rev, rejected: 'other_key' };
     const json = raw.slice(nl + 1);
     const expected = Buffer.from(this.mac(epoch, accountId, rev, json));

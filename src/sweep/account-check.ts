@@ -3,6 +3,7 @@ import { CouchError } from '../couch/couch-error.js';
 import type { CouchClient } from '../couch/couch-client.js';
 import type { NumberIndex } from '../index/number-index.js';
 import { compareAccount } from '../audit/compare-account.js';
+import { cachedEntryRev } from '../rebuild/doc-cache.js';
 import type { RepairKind } from './repair-kinds.js';
 
 /**
@@ -24,14 +25,6 @@ export async function checkAccount(couch: CouchClient, index: NumberIndex, accou
   }
   // No doc and nothing to list agrees (the daemon creates no empty docs).
   if (compareAccount(accountId, snapshot.entries, doc)) return 'account_doc';
-  if (snapshot.cachedDoc !== undefined && cachedRev(snapshot.cachedDoc) !== doc?._rev) return 'doc_cache';
+  if (snapshot.cachedDoc !== undefined && cachedEntryRev(snapshot.cachedDoc) !== doc?._rev) return 'doc_cache';
   return undefined;
-}
-
-function cachedRev(json: string): unknown {
-  try {
-    return (JSON.parse(json) as { _rev?: unknown })._rev;
-  } catch {
-    return undefined;
-  }
 }

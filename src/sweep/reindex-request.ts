@@ -12,7 +12,7 @@ export interface ReindexResult {
 
 /** A reindex asked of the drain scheduler (merged with any other request for the same database). */
 export interface ReindexRequest {
-  reason: 'sweep' | 'command' | 'recreated' | 'checkpoint';
+  reason: 'sweep' | 'command' | 'created' | 'recreated' | 'checkpoint';
   /** Called after each page read with its row count; may wait (the sweep's read-rate bound). */
   throttle?: (rows: number) => Promise<void>;
   /** Told the outcome; not called when the session stops first. */

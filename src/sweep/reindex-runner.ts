@@ -21,6 +21,8 @@ export interface ReindexRunnerOptions {
   queue: RebuildQueue;
   logger: Logger;
   batchSize: number;
+  /** NUMBERS_SYNC_MAX_DOC_BYTES: the same quarantine rule as the listener's. */
+  maxDocBytes: number;
   leaseTtlMs: number;
   timeoutMs: number;
   /** Called with each database's outcome as it arrives. */
@@ -80,13 +82,16 @@ async function reindexHere(dbs: readonly string[], lease: ListenerLease, opts: R
       () => undefined,
     );
   }, Math.max(100, Math.floor(lease.ttlMs / 3)));
+  // Every index write is fenced by the lease this process now holds, like the listener's.
+  const index = opts.index.fencedBy({ owner: lease.owner });
   const drainer = new DbDrainer({
     couch: opts.couch,
-    index: opts.index,
-    outbox: new RebuildOutbox(opts.index, opts.queue),
+    index,
+    outbox: new RebuildOutbox(index, opts.queue, opts.logger),
     logger: opts.logger,
     metrics: new Metrics(),
     batchSize: opts.batchSize,
+    maxDocBytes: opts.maxDocBytes,
   });
   const outcomes: ReindexOutcome[] = [];
   try {

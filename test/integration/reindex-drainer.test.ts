@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { listenerIndex } from '../harness/listener-index.js';
 import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import type { CouchFixture } from '../harness/numbers.js';
 import { CouchClient } from '../../src/couch/couch-client.js';
@@ -24,7 +25,7 @@ describe('DbDrainer.reindex', () => {
   beforeAll(async () => {
     ({ couch, fx } = await privateCouchWith({ accounts: [A], numbersDbs: ['numbers/+1415', 'numbers/+1212', 'numbers/+1313'] }));
     redis = new Redis(redisUrl());
-    index = new NumberIndex(redis, uniquePrefix('reindex-drainer'));
+    index = await listenerIndex(redis, uniquePrefix('reindex-drainer'));
     epoch = await index.resetEpoch();
     await index.markReady(epoch);
     const outbox = new RebuildOutbox(index, {} as RebuildQueue);

@@ -7,9 +7,9 @@ import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../h
 import { testLogger } from '../harness/daemon.js';
 import type { CouchFixture } from '../harness/numbers.js';
 import { carryCredentials } from '../harness/urls.js';
+import { listenerIndex } from '../harness/listener-index.js';
 import { waitFor } from '../harness/wait.js';
 import { CouchClient } from '../../src/couch/couch-client.js';
-import { ListenerLease } from '../../src/listener/lease.js';
 import { NumberIndex } from '../../src/index/number-index.js';
 import { AccountRebuilder } from '../../src/rebuild/account-rebuilder.js';
 import { AccountDocCache, DocCacheSeal } from '../../src/rebuild/doc-cache.js';
@@ -80,10 +80,7 @@ describe('two runs of a stalled rebuild job', () => {
     proxy = new HoldingProxy(new URL(couch.url), `/${encodeURIComponent(accountDbName(A))}/${PHONE_NUMBERS_DOC_ID}`);
     await proxy.start();
     redis = new Redis(redisUrl());
-    // The test plays the listener: index writes need its lease.
-    const reader = new NumberIndex(redis, uniquePrefix('stalled-cache'));
-    expect(await new ListenerLease(redis, reader.keys.listenerLease, 'test-listener', 600_000).tryAcquire()).toBe(true);
-    index = reader.fencedBy({ owner: 'test-listener' });
+    index = await listenerIndex(redis, uniquePrefix('stalled-cache'));
     epoch = await index.resetEpoch();
     await index.markReady(epoch);
   });
