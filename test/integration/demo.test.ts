@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../harness/cli.js';
 
 describe('npm run demo (numbers-sync demo)', () => {
-  it('plays the SPEC worked example and ends with C listing only N1', async () => {
+  it('plays the worked example of docs/rules.md and ends with C listing only N1', async () => {
     // No COUCHDB_URL / REDIS_URL: the demo starts an in-memory CouchDB and a private redis-server.
     const { code, stdout, stderr } = await runCli(['demo']);
     expect(code, stderr).toBe(0);

@@ -32,7 +32,7 @@ function entry(state: string, owner: string | undefined, onSub: boolean, extra: 
   };
 }
 
-describe('SPEC worked example against the running daemon', () => {
+describe('the worked example of docs/rules.md against the running daemon', () => {
   let couch: CouchHandle;
   let fx: CouchFixture;
   let daemon: Daemon;

@@ -96,7 +96,7 @@ export class NumberLoad {
     for (const [db, numbers] of byDb) await this.writeBulk(db, numbers);
   }
 
-  /** Accounts -> numbers they must list, from the model (SPEC §3, restated on purpose). */
+  /** Accounts -> numbers they must list, from the model (docs/rules.md "Who lists a number", restated on purpose). */
   expectedListing(): Map<string, string[]> {
     const out = new Map<string, string[]>(this.accounts.map((a) => [a, []]));
     for (const [number, m] of this.models) {

@@ -24,7 +24,7 @@ export function addDemoCommand(program: Command): void {
   program
     .command('demo')
     .description(
-      'Run the SPEC section 6 worked example against a live daemon in this process and print the account ' +
+      'Run the worked example of docs/rules.md against a live daemon in this process and print the account ' +
         'docs after each step. Starts an in-memory embedded CouchDB and a private redis-server unless ' +
         'COUCHDB_URL / REDIS_URL are set (then use a scratch CouchDB: it writes the example accounts and numbers).',
     )
