@@ -93,8 +93,18 @@ export class DbDrainer {
 
   /** One scheduled task of a database: forget it, check it is the same instance, drain or reindex it. */
   async run(epoch: string, db: string, task: DrainTask, signal: AbortSignal): Promise<void> {
-    if (task.forget) await this.forget(epoch, db);
     let requests = task.reindex ?? [];
+    if (task.forget) {
+      // Reported deleted, but there again: re-created since. Re-indexing removes what only the
+      // old database held after reading the new one; forgetting first would take every number
+      // out of its accounts' docs until the new database is read (CouchDB 3 reports a delete
+      // and a re-create together, in one _db_updates batch).
+      if (!(await this.opts.couch.dbExists(db, signal))) {
+        await this.forget(epoch, db);
+        return;
+      }
+      if (requests.length === 0) requests = [{ reason: 'recreated' }];
+    }
     if (requests.length === 0 && task.checkInstance && (await this.recreated(db, signal))) requests = [{ reason: 'recreated' }];
     if (requests.length === 0) {
       try {
