@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { IndexKeys } from '../index/keys.js';
 
 /** The outcome of the last scheduled drift audit, shared in Redis by every process of a deployment. */
 export interface AuditRecord {
@@ -22,7 +23,7 @@ export class AuditRecordStore {
     private readonly redis: Redis,
     prefix: string,
   ) {
-    this.key = `${prefix}:audit:last`;
+    this.key = new IndexKeys(prefix).auditLast;
   }
 
   async read(): Promise<AuditRecord | undefined> {

@@ -37,6 +37,22 @@ export class IndexKeys {
   get docPrefix(): string {
     return `${this.prefix}:doc:`;
   }
+  /** Hash: numbers db name -> JSON of the database instance last indexed (re-creation check). */
+  get dbInstances(): string {
+    return `${this.prefix}:dbinst`;
+  }
+  /** List: reindexes asked by commands, taken by the lease holder. */
+  get reindexRequests(): string {
+    return `${this.prefix}:reindex:requests`;
+  }
+  /** List: outcomes of one command's reindex requests (1 h TTL). */
+  reindexResult(id: string): string {
+    return `${this.prefix}:reindex:result:${id}`;
+  }
+  /** JSON of the last scheduled drift audit. */
+  get auditLast(): string {
+    return `${this.prefix}:audit:last`;
+  }
   number(number: string): string {
     return `${this.prefix}:idx:num:${number}`;
   }

@@ -293,25 +293,25 @@ export class NumberIndex {
 
   /** JSON of the instance identity remembered for a numbers database (src/sweep/db-instance.ts). */
   async dbInstance(db: string): Promise<string | undefined> {
-    return (await this.redis.hget(`${this.keys.prefix}:dbinst`, db)) ?? undefined;
+    return (await this.redis.hget(this.keys.dbInstances, db)) ?? undefined;
   }
 
   async setDbInstance(db: string, json: string): Promise<void> {
-    await this.redis.hset(`${this.keys.prefix}:dbinst`, db, json);
+    await this.redis.hset(this.keys.dbInstances, db, json);
   }
 
   async forgetDbInstance(db: string): Promise<void> {
-    await this.redis.hdel(`${this.keys.prefix}:dbinst`, db);
+    await this.redis.hdel(this.keys.dbInstances, db);
   }
 
   /** Queues reindex requests for the listener that holds the lease. */
   async requestReindex(requests: readonly ReindexRequestRecord[]): Promise<void> {
-    if (requests.length > 0) await this.redis.rpush(`${this.keys.prefix}:reindex:requests`, ...requests.map((r) => JSON.stringify(r)));
+    if (requests.length > 0) await this.redis.rpush(this.keys.reindexRequests, ...requests.map((r) => JSON.stringify(r)));
   }
 
   /** Takes (removes) up to `count` queued reindex requests; malformed entries are dropped. */
   async takeReindexRequests(count: number): Promise<ReindexRequestRecord[]> {
-    const raw = (await this.redis.lpop(`${this.keys.prefix}:reindex:requests`, count)) ?? [];
+    const raw = (await this.redis.lpop(this.keys.reindexRequests, count)) ?? [];
     return raw.flatMap((r) => {
       try {
         const parsed = JSON.parse(r) as Partial<ReindexRequestRecord>;
@@ -324,12 +324,12 @@ export class NumberIndex {
 
   /** Appends the JSON result of one database of request `id` (kept an hour for the waiting command). */
   async reportReindex(id: string, json: string): Promise<void> {
-    const key = `${this.keys.prefix}:reindex:result:${id}`;
+    const key = this.keys.reindexResult(id);
     await this.redis.multi().rpush(key, json).expire(key, 3600).exec();
   }
 
   async reindexResults(id: string): Promise<string[]> {
-    return this.redis.lrange(`${this.keys.prefix}:reindex:result:${id}`, 0, -1);
+    return this.redis.lrange(this.keys.reindexResult(id), 0, -1);
   }
 }
 
