@@ -9,6 +9,7 @@ import { chmod, chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedCouch } from '../../src/couch/embedded/launcher.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded-redis.js';
 import { ensurePrivateDir } from '../../src/util/private-dir.js';
 import { canSwitchUser, runAsOtherUser } from './as-other-user.js';
@@ -46,6 +47,18 @@ describe.runIf(canSwitchUser())('a data directory another local user controls', 
     }
     expect(redis.message).toMatch(/owned by uid \d+/);
     expect(() => ensurePrivateDir(planted)).toThrow(/owned by uid/);
+  });
+
+  it('is refused by the embedded CouchDB server too (as root, chmod 0700 alone left it theirs)', async () => {
+    const planted = join(base, 'planted-couch');
+    await mkdir(planted, { mode: 0o777 });
+    await chown(planted, uidOf('nobody'), uidOf('nobody'));
+    const couch = await startEmbeddedCouch({ dataDir: planted, startTimeoutMs: 20_000 }).catch((err: Error) => err);
+    if (!(couch instanceof Error)) {
+      await couch.stop();
+      expect.fail('the embedded CouchDB server started in a directory owned by nobody');
+    }
+    expect(couch.message).toMatch(/owned by uid \d+/);
   });
 
   it('is refused under a parent that other users can write (no sticky bit)', () => {
