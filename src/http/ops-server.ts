@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
+import { isAllowedHost } from '../couch/embedded/request-guard.js';
 import type { Logger } from '../log/logger.js';
 import type { Readiness } from './readiness.js';
 
@@ -56,6 +57,11 @@ export class OpsServer {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Bound to loopback, a Host that is not a loopback name is a page on another domain that
+    // resolves to 127.0.0.1 (DNS rebinding): it would read /metrics from a local browser.
+    if (isLoopbackBind(this.opts.host) && !isAllowedHost(req.headers.host, this.opts.host)) {
+      return send(res, 421, 'text/plain', 'misdirected request: Host must be a loopback name or address\n');
+    }
     const path = new URL(req.url ?? '/', 'http://ops').pathname;
     if (this.opts.dashboard && (path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`))) return this.opts.dashboard(req, res);
     const endpoint = ENDPOINTS.get(path);
@@ -85,6 +91,12 @@ const ENDPOINTS = new Map<string, 'healthz' | 'readyz' | 'metrics'>([
   ['/readyz', 'readyz'],
   ['/metrics', 'metrics'],
 ]);
+
+/** Bound to loopback only; elsewhere scrapers may name the endpoint by any DNS name. */
+function isLoopbackBind(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || (isIP(h) === 4 && h.startsWith('127.')) || h === '::1';
+}
 
 function send(res: ServerResponse, status: number, contentType: string, body: string): void {
   res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });

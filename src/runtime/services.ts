@@ -16,6 +16,11 @@ export interface ResolvedServices extends RedisTarget {
   secrets: string[];
   /** Stops whatever embedded servers were started for this process. */
   stop(): Promise<void>;
+  /**
+   * Resolves if the embedded CouchDB server exits without being stopped: its port is then free
+   * for any local user to bind and receive the admin password from our next request.
+   */
+  embeddedCouchLost?: Promise<void>;
 }
 
 /** `base` with the admin credentials in it. */
@@ -37,6 +42,9 @@ export async function resolveServices(config: Config, logger: Logger): Promise<R
   const dataDir = resolve(config.dataDir);
   const record: EmbeddedServicesRecord = { ...currentProcessIdentity() };
   const secrets: string[] = [];
+  let stopping = false;
+  let lost = () => {};
+  const embeddedCouchLost = new Promise<void>((resolve) => (lost = resolve));
   try {
     if (!config.couchUrl || !config.redisUrl) ensurePrivateDir(dataDir);
     let couchUrl = config.couchUrl;
@@ -46,6 +54,7 @@ export async function resolveServices(config: Config, logger: Logger): Promise<R
       const admin = { username: 'admin', password: randomBytes(24).toString('hex') };
       const couch = await startEmbeddedCouch({ port: config.embeddedCouchPort, dataDir: couchDir, admin });
       stops.push(() => couch.stop());
+      void couch.exited.then(() => stopping || lost());
       // The launcher may or may not put the credentials in its URL: strip them, then add ours.
       const base = new URL(couch.url);
       base.username = '';
@@ -70,8 +79,13 @@ export async function resolveServices(config: Config, logger: Logger): Promise<R
       await writeRuntimeRecord(dataDir, record).catch((err: Error) => logger.warn({ err: err.message }, 'cannot write the embedded services record'));
       stops.push(() => removeRuntimeRecord(dataDir, record.pid));
     }
-    return { couchUrl, ...redis, secrets, stop: () => stopAll(stops) };
+    const stop = () => {
+      stopping = true;
+      return stopAll(stops);
+    };
+    return { couchUrl, ...redis, secrets, stop, embeddedCouchLost };
   } catch (err) {
+    stopping = true;
     await stopAll(stops);
     throw err;
   }

@@ -109,6 +109,14 @@ export async function runDaemon(config: Config, roles: Roles, flags: Record<stri
   };
   process.on('SIGTERM', () => void stop(0, 'SIGTERM'));
   process.on('SIGINT', () => void stop(0, 'SIGINT'));
+  void services.embeddedCouchLost?.then(() => {
+    // Exit now, not gracefully: a graceful stop keeps calling the freed port with the admin
+    // password, and any local user can bind it. Nothing is lost: index pages are atomic, jobs are
+    // retried; the private redis-server follows us (pdeathsig) and the stale record is ignored.
+    logger.fatal('embedded CouchDB server exited: stopping');
+    logger.flush?.();
+    process.exit(2);
+  });
   daemon = new Daemon({
     settings: { ...config, couchUrl: services.couchUrl, redisUrl: services.redisUrl, redisPassword: services.redisPassword },
     roles,

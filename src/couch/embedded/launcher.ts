@@ -38,6 +38,8 @@ export interface EmbeddedCouch {
   stop(): Promise<void>;
   /** SIGKILL and wait for exit (crash simulation). */
   kill(): Promise<void>;
+  /** Resolves when the server process has exited, stopped or not. */
+  exited: Promise<void>;
 }
 
 export interface RunningEmbeddedCouch {
@@ -145,6 +147,7 @@ export async function startEmbeddedCouch(opts: EmbeddedCouchOptions = {}): Promi
     pid: child.pid ?? -1,
     stop: () => stopWith('SIGTERM'),
     kill: () => stopWith('SIGKILL'),
+    exited,
   };
 }
 

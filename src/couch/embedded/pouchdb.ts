@@ -1,8 +1,8 @@
 // The PouchDB constructor behind the server: memory adapter, or leveldb files under a directory.
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { ensurePrivateDir } from '../../util/private-dir.js';
 
 // PouchDB ships no types; these cover the calls this server makes.
 export interface PouchChangeRow {
@@ -64,10 +64,9 @@ export interface PouchBackend {
 export function createPouchBackend(dataDir?: string): PouchBackend {
   if (dataDir) {
     const dir = resolve(dataDir);
-    // Private to the server's user; chmod also closes up a directory an older version left 0755.
-    // (Files inside get 0600 from the umask main.ts sets.)
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    chmodSync(dir, 0o700);
+    // Private to the server's user, closing up a directory an older version left 0755; refused
+    // when another user controls it. (Files inside get 0600 from the umask main.ts sets.)
+    ensurePrivateDir(dir);
     return { PouchDB: pouchCore().defaults({ adapter: 'leveldb', prefix: `${dir}/` }), adapter: 'leveldb', dataDir: dir };
   }
   // memdown stores are global per name: a random prefix keeps two in-process servers apart.

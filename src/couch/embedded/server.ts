@@ -11,7 +11,7 @@ import { DbUpdatesLog } from './db-updates-log.js';
 import { handleDbUpdates } from './db-updates-feed.js';
 import { refuseDesignFunctions } from './design-functions.js';
 import { createDocumentRoutes, type RequestHandler, type ResolvedRequest } from './document-routes.js';
-import { CouchHttpError, Query, readBody, readJsonObject, sendError, sendJson } from './http.js';
+import { CouchHttpError, MAX_ANONYMOUS_BODY_BYTES, Query, readBody, readJsonObject, sendError, sendJson } from './http.js';
 import { createPouchBackend, type PouchDatabase } from './pouchdb.js';
 import { DbRegistry, notFoundDb } from './registry.js';
 import { guardRequest } from './request-guard.js';
@@ -308,12 +308,13 @@ function methodNotAllowed(methods: string[]): CouchHttpError {
   return new CouchHttpError(405, 'method_not_allowed', `Only ${methods.join(',')} allowed`);
 }
 
+/** The login body, read before anyone is authenticated: hence the small limit. */
 async function readCredentials(req: IncomingMessage): Promise<{ name: string; password: string }> {
   const type = req.headers['content-type'] ?? '';
   if (/x-www-form-urlencoded/i.test(type)) {
-    const form = new URLSearchParams((await readBody(req)).toString('utf8'));
+    const form = new URLSearchParams((await readBody(req, MAX_ANONYMOUS_BODY_BYTES)).toString('utf8'));
     return { name: form.get('name') ?? '', password: form.get('password') ?? '' };
   }
-  const body = await readJsonObject(req);
+  const body = await readJsonObject(req, MAX_ANONYMOUS_BODY_BYTES);
   return { name: String(body.name ?? ''), password: String(body.password ?? '') };
 }
