@@ -4,6 +4,7 @@ import { ReplyError } from 'ioredis';
 export const SCRIPT_ERROR_CODES = {
   leaseLost: 'NSYNC_LEASE_LOST',
   indexLost: 'NSYNC_INDEX_LOST',
+  checkpointMoved: 'NSYNC_CHECKPOINT_MOVED',
 } as const;
 
 export class IndexLostError extends Error {
@@ -18,6 +19,18 @@ export class LeaseLostError extends Error {
   constructor() {
     super('the listener lease is held by another listener; write refused');
     this.name = 'LeaseLostError';
+  }
+}
+
+/**
+ * A page refused because the database's checkpoint is not where the page was read from: an
+ * earlier page of this drain was lost with the last writes of a Redis that failed over or
+ * restarted. The drain reads again from the stored checkpoint.
+ */
+export class CheckpointMovedError extends Error {
+  constructor(readonly db: string) {
+    super(`the checkpoint of ${db} is not where the page was read from; reading again from it`);
+    this.name = 'CheckpointMovedError';
   }
 }
 

@@ -4,7 +4,8 @@ import type { EntryData } from '../spec/index.js';
 import { IndexKeys } from './keys.js';
 import { runScript, SCRIPTS } from './lua-scripts.js';
 
-export { IndexLostError, LeaseLostError } from './index-errors.js';
+export { CheckpointMovedError, IndexLostError, LeaseLostError } from './index-errors.js';
+import { CheckpointMovedError, SCRIPT_ERROR_CODES, scriptErrorCode } from './index-errors.js';
 
 /** What the index stores per number: where it lives, who lists it, and its account-independent entry. */
 export interface IndexedNumber {
@@ -27,6 +28,15 @@ export interface AccountSnapshot {
  * change; `rebuild`, `reconcile` and `verify --fix` drop the cache of the accounts they rebuild.
  */
 const DOC_CACHE_TTL_S = 3600;
+
+/**
+ * Where a page was read from: its commit is refused (CheckpointMovedError) unless the stored
+ * checkpoint still is `checkpoint` (undefined: none stored), so a page can never move the
+ * checkpoint past an earlier page that Redis lost.
+ */
+export interface ReadFrom {
+  checkpoint: unknown;
+}
 
 /** One number's new state: `value` undefined means the number is listed nowhere (removed from the index). */
 export interface IndexChange {
@@ -148,13 +158,15 @@ export class NumberIndex {
    * Applies a batch atomically with its checkpoint (`seq` undefined: no checkpoint move) and
    * returns the affected accounts, already recorded in the outbox under `token`.
    */
-  async commit(epoch: string, db: string, changes: IndexChange[], seq: unknown, token: string): Promise<string[]> {
+  async commit(epoch: string, db: string, changes: IndexChange[], seq: unknown, token: string, readFrom?: ReadFrom): Promise<string[]> {
     const owner = this.owner;
     const k = this.keys;
     const batch = JSON.stringify({
       db,
       seq: seq === undefined ? null : JSON.stringify(seq),
       token,
+      check: readFrom !== undefined,
+      since: readFrom?.checkpoint === undefined ? null : JSON.stringify(readFrom.checkpoint),
       changes: changes.map((c) => ({
         number: c.number,
         value: c.value ? serialise(c.value) : null,
@@ -163,7 +175,13 @@ export class NumberIndex {
     });
     await this.fence?.beforeCommit?.(db);
     const keys = [k.listenerLease, k.epoch, k.checkpoints, k.dirty, k.db(db), ...changes.map((c) => k.number(c.number))];
-    const affected = await runScript<string[]>(this.redis, SCRIPTS.commitBatch, keys, [owner, epoch, k.account(''), batch]);
+    let affected: string[];
+    try {
+      affected = await runScript<string[]>(this.redis, SCRIPTS.commitBatch, keys, [owner, epoch, k.account(''), batch]);
+    } catch (err) {
+      if (scriptErrorCode(err) === SCRIPT_ERROR_CODES.checkpointMoved) throw new CheckpointMovedError(db);
+      throw err;
+    }
     await this.fence?.afterCommit?.(db);
     return affected;
   }

@@ -1,6 +1,6 @@
 import type { CouchClient } from '../couch/couch-client.js';
 import { CouchError } from '../couch/couch-error.js';
-import type { IndexChange, NumberIndex } from '../index/number-index.js';
+import { CheckpointMovedError, type IndexChange, type NumberIndex, type ReadFrom } from '../index/number-index.js';
 import type { RebuildOutbox } from '../queue/outbox.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -25,6 +25,14 @@ export interface DrainPass {
 }
 
 const STALE_CHUNK = 500;
+
+/** Passes of one drain that find the checkpoint moved under them before it gives up (and is retried). */
+const MAX_CHECKPOINT_RETRIES = 3;
+
+/** Where the next page's commit expects the checkpoint (none: a full read, which does not check). */
+interface PageCursor {
+  readFrom?: ReadFrom;
+}
 
 /** Defaults of NUMBERS_SYNC_MAX_DOC_BYTES and NUMBERS_SYNC_READ_BUFFER_BYTES (src/config/options.ts). */
 export const DEFAULT_MAX_DOC_BYTES = 1024 * 1024;
@@ -125,17 +133,29 @@ export class DbDrainer {
   }
 
   async drain(epoch: string, db: string, signal: AbortSignal, pass: DrainPass = {}): Promise<void> {
-    const since = pass.fromStart ? 0 : ((await this.opts.index.checkpoint(db)) ?? 0);
-    await this.drainFrom(epoch, db, since, signal, pass);
+    if (pass.fromStart) return this.drainFrom(epoch, db, 0, signal, pass, {});
+    for (let attempt = 1; ; attempt++) {
+      const checkpoint = await this.opts.index.checkpoint(db);
+      try {
+        return await this.drainFrom(epoch, db, checkpoint ?? 0, signal, pass, { readFrom: { checkpoint } });
+      } catch (err) {
+        if (!(err instanceof CheckpointMovedError) || attempt >= MAX_CHECKPOINT_RETRIES) throw err;
+        this.opts.logger.warn({ db }, 'the checkpoint is not where this drain read from (Redis lost its last writes?); reading again from it');
+      }
+    }
   }
 
-  /** The page loop: applies every change of `db` after `since`, until the end of its feed. */
-  async drainFrom(epoch: string, db: string, since: unknown, signal: AbortSignal, pass: DrainPass = {}): Promise<void> {
+  /**
+   * The page loop: applies every change of `db` after `since`, until the end of its feed. With
+   * `cursor.readFrom`, each page is committed only if the checkpoint is still where the page
+   * was read from (a lost earlier page makes it CheckpointMovedError, never a gap).
+   */
+  async drainFrom(epoch: string, db: string, since: unknown, signal: AbortSignal, pass: DrainPass, cursor: PageCursor): Promise<void> {
     const { metrics, batchSize } = this.opts;
     let limit = this.failing.get(db)?.limit ?? batchSize;
     while (!signal.aborted) {
       if (this.rowByRow(db)) {
-        since = await this.quarantineNext(epoch, db, since, signal, pass);
+        since = await this.quarantineNext(epoch, db, since, signal, pass, cursor);
         this.failing.delete(db);
         continue;
       }
@@ -152,7 +172,7 @@ export class DbDrainer {
         this.failing.delete(db);
         last = !page.cut && page.rows < limit;
         // A full read commits its empty last page too: that moves the checkpoint to where it ended.
-        if (page.rows > 0 || (pass.fromStart && last)) await this.apply(epoch, db, since, page, pass, last);
+        if (page.rows > 0 || (pass.fromStart && last)) await this.apply(epoch, db, since, page, pass, last, cursor);
       } finally {
         release();
       }
@@ -160,7 +180,7 @@ export class DbDrainer {
       if (page.rows > 0 || (pass.fromStart && last)) await pass.afterPage?.(page.rows, last);
       since = page.lastSeq;
       if (page.cut === 'oversize' || (page.cut === 'bytes' && page.rows === 0)) {
-        since = await this.quarantineNext(epoch, db, since, signal, pass);
+        since = await this.quarantineNext(epoch, db, since, signal, pass, cursor);
         // Big docs come in groups: ask for few rows (a server may load a whole page of them).
         limit = Math.max(1, page.rows);
         continue;
@@ -300,13 +320,14 @@ export class DbDrainer {
     return { mapped: mapper.result(), rows: read.rows, bytes: read.bytes, lastSeq: read.lastSeq, pending: read.pending, cut: read.cut };
   }
 
-  private async apply(epoch: string, db: string, since: unknown, page: Page, pass: DrainPass, last: boolean): Promise<void> {
+  private async apply(epoch: string, db: string, since: unknown, page: Page, pass: DrainPass, last: boolean, cursor: PageCursor): Promise<void> {
     const { index, outbox, metrics } = this.opts;
     this.report(db, page.mapped);
     const changes = pass.onPage ? await pass.onPage(page.mapped.changes, page.rows) : page.mapped.changes;
     const token = outbox.newToken();
     const seq = pass.fromStart && !last ? undefined : page.lastSeq;
-    const affected = await index.commit(epoch, db, changes, seq, token);
+    const affected = await index.commit(epoch, db, changes, seq, token, cursor.readFrom);
+    if (cursor.readFrom && seq !== undefined) cursor.readFrom = { checkpoint: seq };
     metrics.changesProcessed.inc({ db }, page.rows);
     await outbox.deliver(token, affected);
     this.opts.logger.debug({ db, since, rows: page.rows, accounts: affected.length, cut: page.cut }, 'changes page applied');
@@ -319,7 +340,7 @@ export class DbDrainer {
    * reported once for this revision); it shrank meanwhile: applied like any row. Either way
    * the checkpoint moves past the row. Returns the new checkpoint.
    */
-  private async quarantineNext(epoch: string, db: string, since: unknown, signal: AbortSignal, pass: DrainPass): Promise<unknown> {
+  private async quarantineNext(epoch: string, db: string, since: unknown, signal: AbortSignal, pass: DrainPass, cursor: PageCursor): Promise<unknown> {
     const { couch } = this.opts;
     const next = await couch.changes(db, { since, limit: 1, includeDocs: false, signal });
     const row = next.results[0];
@@ -333,7 +354,7 @@ export class DbDrainer {
         if (doc === 'too_large') mapper.quarantine(row.id, row.changes?.[0]?.rev, `doc is larger than ${this.maxDocBytes} bytes (NUMBERS_SYNC_MAX_DOC_BYTES)`);
         else mapper.add(doc ? { ...row, doc } : { ...row, deleted: true });
       }
-      await this.apply(epoch, db, since, { mapped: mapper.result(), rows: 1, bytes: 0, lastSeq: next.last_seq }, pass, false);
+      await this.apply(epoch, db, since, { mapped: mapper.result(), rows: 1, bytes: 0, lastSeq: next.last_seq }, pass, false, cursor);
     } finally {
       release();
     }

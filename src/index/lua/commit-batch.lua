@@ -17,12 +17,18 @@
     ARGV[3] account set key prefix (an account's key is the prefix followed by its id; the
             accounts that listed a number before are only known here, from its stored value)
     ARGV[4] batch JSON { db, seq (JSON string) | null, token,
+            check (boolean), since (JSON string) | null,
             changes: [{ number, value (stored JSON) | null, accounts }] }
+            With check, the page is applied only if the stored checkpoint still is `since`
+            (null: none stored): the position the caller read the page from.
 
   Output:
     array of affected account ids
     error NSYNC_LEASE_LOST: the caller no longer holds the lease (nothing written)
     error NSYNC_INDEX_LOST: the epoch is not the caller's (nothing written)
+    error NSYNC_CHECKPOINT_MOVED: the checkpoint is not where the caller read from (nothing
+      written): an earlier page of the caller was lost (a Redis failover or restart dropped
+      the last writes), or someone else moved it; the caller reads again from the checkpoint
 ]]
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return redis.error_reply('NSYNC_LEASE_LOST the listener lease is not held by this listener')
@@ -31,6 +37,13 @@ if redis.call('GET', KEYS[2]) ~= ARGV[2] then
   return redis.error_reply('NSYNC_INDEX_LOST the index epoch changed or is missing')
 end
 local batch = cjson.decode(ARGV[4])
+if batch.check then
+  local expected = batch.since
+  if expected == cjson.null then expected = false end
+  if redis.call('HGET', KEYS[3], batch.db) ~= expected then
+    return redis.error_reply('NSYNC_CHECKPOINT_MOVED the checkpoint is not where this page was read from')
+  end
+end
 local acctPrefix = ARGV[3]
 local affected = {}
 for i, c in ipairs(batch.changes) do
