@@ -1,6 +1,7 @@
 import nano, { type ServerScope } from 'nano';
 import { toCouchError, CouchError } from './couch-error.js';
 import { redactUrl } from '../util/redact.js';
+import { basicAuthHeader } from './embedded/url-credentials.js';
 import { JsonRowsScanner, type ScanStatus } from './json-rows-scanner.js';
 import { streamedGet } from './streamed-get.js';
 
@@ -89,10 +90,7 @@ export class CouchClient {
     this.server = nano({ url: opts.url });
     const parsed = new URL(opts.url);
     this.streamBase = `${parsed.origin}${parsed.pathname}`.replace(/\/+$/, '');
-    this.streamHeaders = { accept: 'application/json' };
-    if (parsed.username || parsed.password) {
-      this.streamHeaders.authorization = `Basic ${Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString('base64')}`;
-    }
+    this.streamHeaders = { accept: 'application/json', ...basicAuthHeader(parsed) };
     this.displayUrl = redactUrl(opts.url);
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 60_000;
   }
