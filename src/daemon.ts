@@ -17,6 +17,7 @@ import type { Logger } from './log/logger.js';
 import { judgeEvictionPolicy, readMaxmemoryPolicy } from './redis/eviction-policy.js';
 import { backoffDelay } from './util/backoff.js';
 import { abortableSleep } from './util/abortable-sleep.js';
+import { settleWithin } from './http/with-timeout.js';
 
 export interface DaemonSettings {
   couchUrl: string;
@@ -242,17 +243,5 @@ export class Daemon {
     this.workerRedis?.disconnect();
     this.redis.disconnect();
     logger.debug({ ms: Date.now() - started }, 'daemon stopped');
-  }
-}
-
-/** Waits for `promise` at most `ms`; true when it settled (either way) in time. */
-async function settleWithin(promise: Promise<unknown> | undefined, ms: number): Promise<boolean> {
-  if (!promise) return true;
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([promise.then(() => true, () => true), timedOut]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -1,9 +1,7 @@
 // `numbers-sync run|listen|work` as a child process: its own RSS, its JSON logs parsed.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-
-const BIN = fileURLToPath(new URL('../../bin/numbers-sync.js', import.meta.url));
+import { ChildDaemon } from '../../test/harness/child-daemon.js';
 
 export type Role = 'run' | 'listen' | 'work';
 
@@ -29,42 +27,33 @@ export interface DaemonProcessOptions {
 export type LogRecord = Record<string, unknown> & { msg?: string; time?: number };
 
 export class DaemonProcess {
-  readonly child: ChildProcess;
-  readonly records: LogRecord[] = [];
-  private stderr = '';
-  private readonly exited: Promise<void>;
+  private readonly proc: ChildDaemon;
 
   constructor(opts: DaemonProcessOptions) {
     // e.g. BENCH_DAEMON_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the daemon only.
     const nodeArgs = [...(opts.nodeArgs ?? DAEMON_NODE_ARGS), ...(process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter(Boolean)];
-    this.child = spawn(process.execPath, [...nodeArgs, BIN, opts.role], {
-      env: {
-        ...process.env,
-        COUCHDB_URL: opts.couchUrl,
-        REDIS_URL: opts.redisUrl,
-        NUMBERS_SYNC_PREFIX: opts.prefix,
-        NUMBERS_SYNC_HTTP_PORT: '0',
-        ...(opts.concurrency ? { NUMBERS_SYNC_CONCURRENCY: String(opts.concurrency) } : {}),
-        LOG_LEVEL: opts.logLevel ?? 'info',
-        ...opts.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let buffer = '';
-    this.child.stdout!.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const lines = buffer.split('\n');
-      buffer = lines.pop() ?? '';
-      for (const line of lines) {
-        try {
-          this.records.push(JSON.parse(line) as LogRecord);
-        } catch {
-          // not a log record
-        }
-      }
-    });
-    this.child.stderr!.on('data', (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-4000)));
-    this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
+    const env = {
+      COUCHDB_URL: opts.couchUrl,
+      REDIS_URL: opts.redisUrl,
+      NUMBERS_SYNC_PREFIX: opts.prefix,
+      ...(opts.concurrency ? { NUMBERS_SYNC_CONCURRENCY: String(opts.concurrency) } : {}),
+      LOG_LEVEL: opts.logLevel ?? 'info',
+      ...opts.env,
+    };
+    this.proc = new ChildDaemon([opts.role], env, undefined, nodeArgs);
+  }
+
+  get child(): ChildProcess {
+    return this.proc.child;
+  }
+
+  /** Its JSON log records so far, in order (the same objects on every read). */
+  get records(): LogRecord[] {
+    return this.proc.parsed as LogRecord[];
+  }
+
+  private get stderr(): string {
+    return this.proc.stderr.join('').slice(-4000);
   }
 
   get pid(): number {
@@ -93,9 +82,8 @@ export class DaemonProcess {
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
-    await this.exited;
+    await this.proc.kill('SIGTERM');
     clearTimeout(timer);
   }
 }

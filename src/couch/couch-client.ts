@@ -1,7 +1,9 @@
 import nano, { type ServerScope } from 'nano';
 import { toCouchError, CouchError } from './couch-error.js';
 import { redactUrl } from '../util/redact.js';
+import { basicAuthHeader } from './embedded/url-credentials.js';
 import { JsonRowsScanner, type ScanStatus } from './json-rows-scanner.js';
+import { requestDeadline } from './request-deadline.js';
 import { streamedGet } from './streamed-get.js';
 
 export interface CouchClientOptions {
@@ -89,24 +91,13 @@ export class CouchClient {
     this.server = nano({ url: opts.url });
     const parsed = new URL(opts.url);
     this.streamBase = `${parsed.origin}${parsed.pathname}`.replace(/\/+$/, '');
-    this.streamHeaders = { accept: 'application/json' };
-    if (parsed.username || parsed.password) {
-      this.streamHeaders.authorization = `Basic ${Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString('base64')}`;
-    }
+    this.streamHeaders = { accept: 'application/json', ...basicAuthHeader(parsed) };
     this.displayUrl = redactUrl(opts.url);
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 60_000;
   }
 
   async request<T>(opts: RequestOptions): Promise<T> {
-    // One controller and timer per request, both released when it ends: AbortSignal.timeout/any
-    // cost more per call on the hot path, and `any` keeps a listener on the caller's long-lived
-    // signal until garbage collection.
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), opts.timeoutMs ?? this.requestTimeoutMs);
-    const outer = opts.signal;
-    const forward = () => controller.abort(outer?.reason);
-    if (outer?.aborted) forward();
-    else outer?.addEventListener('abort', forward, { once: true });
+    const deadline = requestDeadline(opts.timeoutMs ?? this.requestTimeoutMs, opts.signal);
     try {
       return (await this.server.request({
         method: opts.method ?? 'get',
@@ -116,13 +107,12 @@ export class CouchClient {
         // Serialised here: nano's own JSON.stringify runs a replacer on every key of every doc.
         body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
         dontStringify: true,
-        signal: controller.signal,
+        signal: deadline.signal,
       } as Parameters<ServerScope['request']>[0])) as T;
     } catch (err) {
       throw toCouchError(err, `${(opts.method ?? 'get').toUpperCase()} ${opts.db ? `/${opts.db}` : ''}/${opts.path ?? ''}`);
     } finally {
-      clearTimeout(timer);
-      outer?.removeEventListener('abort', forward);
+      deadline.release();
     }
   }
 

@@ -3,6 +3,7 @@
 // bodies, and its streaming mode drops error bodies (a 404 could no longer tell a missing
 // database from a missing doc), hence plain fetch here.
 import { toCouchError } from './couch-error.js';
+import { requestDeadline } from './request-deadline.js';
 
 const ERROR_BODY_BYTES = 64 * 1024;
 
@@ -20,14 +21,9 @@ export interface StreamedGetOptions {
  * aborted and its connection closed) or the body ends. Failures become CouchErrors.
  */
 export async function streamedGet(opts: StreamedGetOptions, consume: (chunk: Uint8Array) => boolean): Promise<void> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), opts.timeoutMs);
-  const outer = opts.signal;
-  const forward = () => controller.abort(outer?.reason);
-  if (outer?.aborted) forward();
-  else outer?.addEventListener('abort', forward, { once: true });
+  const deadline = requestDeadline(opts.timeoutMs, opts.signal);
   try {
-    const response = await fetch(opts.url, { headers: opts.headers, signal: controller.signal, redirect: 'error' });
+    const response = await fetch(opts.url, { headers: opts.headers, signal: deadline.signal, redirect: 'error' });
     if (!response.ok) throw { statusCode: response.status, ...(await errorBody(response)) };
     const reader = response.body!.getReader();
     try {
@@ -38,14 +34,13 @@ export async function streamedGet(opts: StreamedGetOptions, consume: (chunk: Uin
       }
     } finally {
       // Abandoning a body half-way must close the connection, not leave it to drain.
-      controller.abort();
+      deadline.abort();
       reader.releaseLock();
     }
   } catch (err) {
     throw toCouchError(err, opts.what);
   } finally {
-    clearTimeout(timer);
-    outer?.removeEventListener('abort', forward);
+    deadline.release();
   }
 }
 

@@ -9,6 +9,7 @@ import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { backoffDelay } from '../util/backoff.js';
 import { abortableSleep } from '../util/abortable-sleep.js';
+import { settleWithin } from '../http/with-timeout.js';
 import { DbDrainer } from './db-drainer.js';
 import { FollowSession, type SessionStatus } from './follow-session.js';
 import { ListenerLease } from './lease.js';
@@ -118,10 +119,7 @@ export class Listener {
    */
   private async retire(session: FollowSession, tenure: Tenure): Promise<void> {
     tenure.outbox.stop();
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.opts.leaseTtlMs)));
-    await Promise.race([session.stop(), bound]);
-    clearTimeout(timer);
+    await settleWithin(session.stop(), this.opts.leaseTtlMs);
     await tenure.lease.release().catch(() => undefined);
   }
 

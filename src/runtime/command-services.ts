@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 import { openRedis, type RedisTarget } from '../redis/connection.js';
+import { withoutCredentials } from '../couch/embedded/url-credentials.js';
 import { identityAlive } from './process-identity.js';
 import { resolveServices, type ResolvedServices } from './services.js';
 import { readRuntimeRecord, runtimeFilePath, untrustedRecordReason, type EmbeddedServicesRecord } from './runtime-file.js';
@@ -50,9 +51,7 @@ async function liveDaemonRecord(dataDir: string, logger: Logger): Promise<Embedd
 export async function answersAsCouch(url: string): Promise<boolean> {
   try {
     // fetch refuses URLs with credentials, and GET / needs none.
-    const root = new URL('/', url);
-    root.username = root.password = '';
-    const res = await fetch(root, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    const res = await fetch(new URL('/', withoutCredentials(url)), { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
     const body = (await res.json()) as { couchdb?: unknown };
     return res.ok && typeof body.couchdb === 'string';
   } catch {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
@@ -23,14 +22,6 @@ export interface ResolvedServices extends RedisTarget {
   embeddedCouchLost?: Promise<void>;
 }
 
-/** `base` with the admin credentials in it. */
-export function withCredentials(base: string, admin: { username: string; password: string }): string {
-  const url = new URL(base);
-  url.username = encodeURIComponent(admin.username);
-  url.password = encodeURIComponent(admin.password);
-  return url.href.replace(/\/$/, '');
-}
-
 /**
  * The embedded default: without COUCHDB_URL, an embedded CouchDB-compatible server with
  * on-disk data and a random admin; without REDIS_URL, a private redis-server with AOF on a
@@ -51,17 +42,13 @@ export async function resolveServices(config: Config, logger: Logger): Promise<R
     if (!couchUrl) {
       const couchDir = join(dataDir, 'couch');
       ensurePrivateDir(couchDir);
-      const admin = { username: 'admin', password: randomBytes(24).toString('hex') };
-      const couch = await startEmbeddedCouch({ port: config.embeddedCouchPort, dataDir: couchDir, admin });
+      // No admin given: the launcher makes a random one and puts it in `url`.
+      const couch = await startEmbeddedCouch({ port: config.embeddedCouchPort, dataDir: couchDir });
       stops.push(() => couch.stop());
       void couch.exited.then(() => stopping || lost());
-      // The launcher may or may not put the credentials in its URL: strip them, then add ours.
-      const base = new URL(couch.url);
-      base.username = '';
-      base.password = '';
-      couchUrl = record.couchUrl = withCredentials(base.href, admin);
-      secrets.push(admin.password);
-      logger.info({ url: base.href.replace(/\/$/, ''), dataDir: couchDir }, 'COUCHDB_URL not set: started the embedded CouchDB-compatible server (random admin, see the runtime record)');
+      couchUrl = record.couchUrl = couch.url;
+      secrets.push(couch.admin.password);
+      logger.info({ url: couch.baseUrl, dataDir: couchDir }, 'COUCHDB_URL not set: started the embedded CouchDB-compatible server (random admin, see the runtime record)');
     }
     let redis: RedisTarget = { redisUrl: config.redisUrl ?? '' };
     if (!config.redisUrl) {

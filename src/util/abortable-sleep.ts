@@ -1,13 +1,10 @@
-/** Sleeps `ms`, resolving early (without throwing) when `signal` aborts. */
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Sleeps `ms`, resolving early (without throwing) when `signal` aborts: callers check the signal. */
 export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
+  return sleep(ms, undefined, { signal }).catch(ignoreAbort);
+}
+
+function ignoreAbort(err: unknown): void {
+  if ((err as { code?: unknown } | null)?.code !== 'ABORT_ERR') throw err;
 }

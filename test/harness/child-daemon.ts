@@ -4,15 +4,17 @@ import { waitFor } from './wait.js';
 
 const BIN = fileURLToPath(new URL('../../bin/numbers-sync.js', import.meta.url));
 
-/** `numbers-sync <args>` as a real child process, with its JSON log lines collected. */
+/** `numbers-sync <args>` as a real child process, with its JSON log lines collected (tests and bench/lib/daemon-process.ts). */
 export class ChildDaemon {
   readonly child: ChildProcess;
   readonly lines: string[] = [];
   readonly stderr: string[] = [];
+  /** The JSON log records of `lines`, parsed as they arrive. */
+  readonly parsed: Array<Record<string, unknown>> = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(args: string[], env: Record<string, string>, cwd?: string) {
-    this.child = spawn(process.execPath, [BIN, ...args], {
+  constructor(args: string[], env: Record<string, string>, cwd?: string, nodeArgs: readonly string[] = []) {
+    this.child = spawn(process.execPath, [...nodeArgs, BIN, ...args], {
       cwd,
       env: { ...process.env, LOG_LEVEL: 'debug', NUMBERS_SYNC_HTTP_PORT: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -22,7 +24,14 @@ export class ChildDaemon {
       buffer += chunk.toString();
       const parts = buffer.split('\n');
       buffer = parts.pop() ?? '';
-      this.lines.push(...parts.filter(Boolean));
+      for (const line of parts.filter(Boolean)) {
+        this.lines.push(line);
+        try {
+          this.parsed.push(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          // not a log record
+        }
+      }
     });
     this.child.stderr!.on('data', (chunk: Buffer) => this.stderr.push(chunk.toString()));
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
@@ -30,13 +39,7 @@ export class ChildDaemon {
 
   /** Parsed JSON log records (non-JSON lines are skipped). */
   records(): Array<Record<string, unknown>> {
-    return this.lines.flatMap((line) => {
-      try {
-        return [JSON.parse(line) as Record<string, unknown>];
-      } catch {
-        return [];
-      }
-    });
+    return [...this.parsed];
   }
 
   async waitForLog(match: (record: Record<string, unknown>) => boolean, what: string, timeoutMs = 30_000): Promise<Record<string, unknown>> {

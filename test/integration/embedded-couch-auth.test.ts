@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import nano from 'nano';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded/launcher.js';
+import { withCredentials } from '../../src/couch/embedded/url-credentials.js';
 import { nanoError, raw, uniqueName } from './embedded-couch-helpers.js';
 
 const admin = { username: 'admin', password: 'p@ss:word/with+odd chars' };
@@ -20,10 +21,7 @@ afterAll(async () => {
 });
 
 function authedUrl(): string {
-  const u = new URL(couch.baseUrl);
-  u.username = encodeURIComponent(admin.username);
-  u.password = encodeURIComponent(admin.password);
-  return u.toString().replace(/\/$/, '');
+  return withCredentials(couch.baseUrl, admin);
 }
 
 describe('admin credentials configured', () => {

@@ -10,6 +10,7 @@ import nano from 'nano';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded/launcher.js';
 import { nanoError, raw } from './embedded-couch-helpers.js';
+import { processAlive } from '../../src/runtime/process-identity.js';
 
 const dirs: string[] = [];
 const running = new Set<EmbeddedCouch>();
@@ -25,15 +26,6 @@ async function start(dataDir: string): Promise<EmbeddedCouch> {
   const couch = await startEmbeddedCouch({ dataDir, jsViews: true });
   running.add(couch);
   return couch;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 afterAll(async () => {
@@ -67,7 +59,7 @@ describe('on-disk data', () => {
     // Clean restart (SIGTERM).
     await couch.stop();
     running.delete(couch);
-    expect(isAlive(couch.pid)).toBe(false);
+    expect(processAlive(couch.pid)).toBe(false);
     couch = await start(dataDir);
     server = nano(couch.url);
     expect(await server.db.list()).toEqual(['numbers/+1415', 'numbers/+4420']);
@@ -136,7 +128,7 @@ describe('launcher', () => {
     expect(couch.port).toBe(port);
     expect((await raw(couch.url, '/_up')).body).toEqual({ status: 'ok', seeds: {} });
     await couch.stop();
-    expect(isAlive(couch.pid)).toBe(false);
+    expect(processAlive(couch.pid)).toBe(false);
     await couch.stop(); // idempotent
   });
 
@@ -149,11 +141,11 @@ describe('launcher', () => {
       parent.stdout.once('data', (c: Buffer) => resolve(Number(c.toString().trim())));
       parent.once('exit', (code) => reject(new Error(`parent exited ${code}`)));
     });
-    expect(isAlive(childPid)).toBe(true);
+    expect(processAlive(childPid)).toBe(true);
     parent.kill('SIGKILL');
     const deadline = Date.now() + 15_000;
-    while (isAlive(childPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(isAlive(childPid)).toBe(false);
+    while (processAlive(childPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(processAlive(childPid)).toBe(false);
   });
 
   it('stops promptly even while feeds are open', { timeout: 30_000 }, async () => {

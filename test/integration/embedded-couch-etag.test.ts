@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authHeader } from '../harness/urls.js';
+import { basicAuthHeader } from '../../src/couch/embedded/url-credentials.js';
 import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded/launcher.js';
 
 /** CouchDB 3 answers GET/HEAD of a doc with `ETag: "<winning rev>"`, except when the reply carries meta such as _conflicts. */
@@ -16,7 +16,7 @@ describe('embedded server: document ETags', () => {
   });
 
   const call = (method: string, path: string, body?: unknown) =>
-    fetch(`${couch.baseUrl}/${db}${path}`, { method, headers: { 'content-type': 'application/json', ...authHeader(couch.url) }, body: body === undefined ? undefined : JSON.stringify(body) });
+    fetch(`${couch.baseUrl}/${db}${path}`, { method, headers: { 'content-type': 'application/json', ...basicAuthHeader(couch.url) }, body: body === undefined ? undefined : JSON.stringify(body) });
 
   it('sends the winning rev, and none with ?conflicts=true while the doc has conflicts', async () => {
     await call('PUT', '');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiskCouch } from '../harness/disk-couch.js';
-import { authHeader } from '../harness/urls.js';
+import { basicAuthHeader } from '../../src/couch/embedded/url-credentials.js';
 import { raw } from './embedded-couch-helpers.js';
 
 const OPAQUE = /^\d+-g1AAAA[A-Za-z0-9_-]{40,}$/;
@@ -21,7 +21,7 @@ describe('embedded server in CouchDB 3 fidelity mode', () => {
 
   beforeAll(async () => {
     couch = await DiskCouch.start('fidelity');
-    auth = authHeader(couch.url);
+    auth = basicAuthHeader(couch.url);
     expect((await raw(couch.baseUrl, `/${db}`, { method: 'PUT', headers: auth })).status).toBe(201);
     for (const id of ['a', 'b', 'c']) expect((await raw(couch.baseUrl, `/${db}/${id}`, { method: 'PUT', headers: auth, json: { n: id } })).status).toBe(201);
   });

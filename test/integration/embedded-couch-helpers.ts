@@ -1,5 +1,6 @@
 // Shared bits of the embedded CouchDB tests: unique names, raw HTTP, line readers.
 import { randomBytes } from 'node:crypto';
+import { basicAuthHeader } from '../../src/couch/embedded/url-credentials.js';
 
 /** A database name no other test uses; starts with a letter as CouchDB requires. */
 export function uniqueName(prefix = 't'): string {
@@ -19,10 +20,9 @@ export interface RawResponse {
  */
 export function splitCredentials(url: string | URL, headers: Headers = new Headers()): { url: URL; headers: Headers } {
   const u = new URL(url);
-  if (u.username && !headers.has('authorization')) {
-    headers.set('Authorization', `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`);
-  }
-  u.username = u.password = '';
+  const { authorization } = basicAuthHeader(u);
+  if (authorization && !headers.has('authorization')) headers.set('Authorization', authorization);
+  u.username = u.password = ''; // not withoutCredentials: a trailing slash of the path counts here
   return { url: u, headers };
 }
 

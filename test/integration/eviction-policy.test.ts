@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { privateCouchWith, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import { ChildDaemon } from '../harness/child-daemon.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded-redis.js';
+import { withTimeout } from '../../src/http/with-timeout.js';
 
 /** Under an evicting maxmemory-policy, index keys could vanish silently: the daemon refuses to start. */
 describe('Redis maxmemory-policy check', () => {
@@ -29,7 +30,7 @@ describe('Redis maxmemory-policy check', () => {
   it('refuses to start unless eviction is allowed', async () => {
     const refused = new ChildDaemon(['run'], env());
     children.push(refused);
-    const exit = await Promise.race([refused.exited, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 20_000))]);
+    const exit = await withTimeout(refused.exited, 20_000, 'the refused daemon to exit').catch(() => undefined);
     expect(exit?.code, 'exit code').toBe(2);
     expect(refused.records().find((r) => r.level === 60)?.err).toMatch(/maxmemory-policy is allkeys-lru.*noeviction.*NUMBERS_SYNC_ALLOW_EVICTION/);
 

@@ -4,6 +4,7 @@ import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../h
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import type { CouchFixture } from '../harness/numbers.js';
 import { waitFor } from '../harness/wait.js';
+import { sweeps } from './sweep-count.js';
 import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/spec/index.js';
 import type { Daemon } from '../../src/daemon.js';
 
@@ -30,10 +31,6 @@ async function repairs(daemon: Daemon): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const v of (await daemon.metrics.repairs.get()).values) out[String(v.labels.kind)] = v.value;
   return out;
-}
-
-async function sweeps(daemon: Daemon): Promise<number> {
-  return (await daemon.metrics.sweepDuration.get()).values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
 }
 
 /**

@@ -6,11 +6,8 @@ import { CouchFixture } from '../harness/numbers.js';
 import { waitFor } from '../harness/wait.js';
 import { NumberLoad } from './number-load.js';
 import { waitForConvergence } from './converged.js';
+import { sweeps } from './sweep-count.js';
 import type { Daemon } from '../../src/daemon.js';
-
-async function sweeps(daemon: Daemon): Promise<number> {
-  return (await daemon.metrics.sweepDuration.get()).values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
-}
 
 /**
  * Sweeps run back to back, paced, in small pages, while changes (moves, new numbers, releases,

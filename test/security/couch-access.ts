@@ -1,6 +1,7 @@
 // Raw HTTP to an embedded server, for the security tests: any Host, Origin or body, no client magic.
 import { request } from 'node:http';
 import type { EmbeddedCouch } from '../../src/couch/embedded/launcher.js';
+import { basicAuthHeader, withoutCredentials } from '../../src/couch/embedded/url-credentials.js';
 
 export interface Answer {
   status: number;
@@ -22,18 +23,12 @@ export interface Send {
 /** The server's URL without credentials (older launchers had only `url`). */
 export function anonUrl(couch: EmbeddedCouch): string {
   const c = couch as EmbeddedCouch & { baseUrl?: string };
-  const u = new URL(c.baseUrl ?? c.url);
-  u.username = '';
-  u.password = '';
-  return u.toString().replace(/\/$/, '');
+  return withoutCredentials(c.baseUrl ?? c.url);
 }
 
 /** Basic auth for the server's admin, taken from its credential-carrying URL. */
 export function adminAuth(couch: EmbeddedCouch): Record<string, string> {
-  const u = new URL(couch.url);
-  if (!u.username) return {};
-  const pair = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
-  return { authorization: `Basic ${Buffer.from(pair).toString('base64')}` };
+  return basicAuthHeader(couch.url);
 }
 
 /** One HTTP request; resolves with whatever the server answers, even before the body is sent. */

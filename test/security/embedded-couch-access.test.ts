@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded/launcher.js';
 import { adminAuth, anonUrl, send } from './couch-access.js';
+import { processAlive } from '../../src/runtime/process-identity.js';
 
 // The issue's payload: reach Node's `process` from a design function and kill the server with it.
 // If any of these ran, the server would be gone.
@@ -24,15 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await couch?.stop();
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('no anonymous access', () => {
   it('starts with generated admin credentials, kept out of argv', async () => {
@@ -106,12 +98,12 @@ describe('no JavaScript from design documents', () => {
       const r = await send(base, path, { method, headers: json, body });
       const refused = (r.status >= 400 && r.status < 500) || r.status === 501;
       expect({ method, path, refused, status: r.status }).toEqual({ method, path, refused: true, status: r.status });
-      expect(alive(couch.pid)).toBe(true);
+      expect(processAlive(couch.pid)).toBe(true);
     }
   });
 
   it('is still alive and serving after every payload', async () => {
-    expect(alive(couch.pid)).toBe(true);
+    expect(processAlive(couch.pid)).toBe(true);
     const r = await send(base, `/${DB}/_changes`, { headers: auth });
     expect(r.status).toBe(200);
     expect((r.body?.results as unknown[]).length).toBe(2);

@@ -1,6 +1,7 @@
 // The server admin's credentials: HTTP basic auth or a CouchDB-style AuthSession cookie.
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { credentialsMatch, parseBasicAuth, safeEqual } from './basic-auth.js';
 
 export interface AdminCredentials {
   username: string;
@@ -34,14 +35,9 @@ export class AdminAuth {
   authenticate(req: IncomingMessage): AuthResult {
     const header = req.headers.authorization;
     if (header) {
-      const m = /^Basic\s+(\S+)$/i.exec(header);
-      if (!m) return { ok: false, reason: 'Name or password is incorrect.' };
-      const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      const name = colon < 0 ? decoded : decoded.slice(0, colon);
-      const password = colon < 0 ? '' : decoded.slice(colon + 1);
-      if (!this.checkPassword(name, password)) return { ok: false, reason: 'Name or password is incorrect.' };
-      return { ok: true, userCtx: adminCtx(name), method: 'default' };
+      const given = parseBasicAuth(header);
+      if (!given || !this.checkPassword(given.user, given.password)) return { ok: false, reason: 'Name or password is incorrect.' };
+      return { ok: true, userCtx: adminCtx(given.user), method: 'default' };
     }
     const session = readCookie(req, 'AuthSession');
     if (session) {
@@ -52,8 +48,7 @@ export class AdminAuth {
   }
 
   checkPassword(name: string, password: string): boolean {
-    // Hashing first gives equal lengths for timingSafeEqual and hides the real lengths.
-    return same(name, this.admin.username) && same(password, this.admin.password);
+    return credentialsMatch({ user: name, password }, { user: this.admin.username, password: this.admin.password });
   }
 
   /** Value for the AuthSession cookie: base64url("name:expiryHex:hmac"). */
@@ -77,7 +72,7 @@ export class AdminAuth {
     const mac = parts.pop()!;
     const expiry = parts.pop()!;
     const name = parts.join(':');
-    if (!same(mac, this.sign(`${name}:${expiry}`))) return undefined;
+    if (!safeEqual(mac, this.sign(`${name}:${expiry}`))) return undefined;
     if (Number.parseInt(expiry, 16) * 1000 < Date.now()) return undefined;
     return name === this.admin.username ? name : undefined;
   }
@@ -89,12 +84,6 @@ export class AdminAuth {
 
 export function adminCtx(name: string): UserCtx {
   return { name, roles: ['_admin'] };
-}
-
-function same(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a).digest();
-  const hb = createHash('sha256').update(b).digest();
-  return timingSafeEqual(ha, hb);
 }
 
 function readCookie(req: IncomingMessage, name: string): string | undefined {

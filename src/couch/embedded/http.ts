@@ -1,5 +1,6 @@
 // Small HTTP helpers: CouchDB-shaped JSON errors, bodies, query parameters, backpressure.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export class CouchHttpError extends Error {
   constructor(
@@ -176,14 +177,7 @@ export function requestSignal(res: ServerResponse, serverSignal: AbortSignal): A
 
 /** Resolves after `ms` or when aborted, whichever is first. */
 export function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
+  return sleep(ms, undefined, { signal }).catch((err: { code?: unknown }) => {
+    if (err?.code !== 'ABORT_ERR') throw err;
   });
 }

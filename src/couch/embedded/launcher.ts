@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomAdmin, type AdminCredentials } from './auth.js';
 import { fidelityArgs, type FidelityOptions } from './fidelity.js';
+import { withCredentials } from './url-credentials.js';
 
 export interface EmbeddedCouchOptions {
   /** 0 or undefined picks a free port. */
@@ -57,14 +58,6 @@ export interface InProcessCouchOptions {
   jsViews?: boolean;
   maxOpenDbs?: number;
   fidelity?: FidelityOptions;
-}
-
-/** `base` with the credentials in it, URL-encoded. */
-export function urlWithCredentials(base: string, admin: AdminCredentials): string {
-  const u = new URL(base);
-  u.username = encodeURIComponent(admin.username);
-  u.password = encodeURIComponent(admin.password);
-  return u.toString().replace(/\/$/, '');
 }
 
 const STDERR_TAIL_BYTES = 16 * 1024;
@@ -140,7 +133,7 @@ export async function startEmbeddedCouch(opts: EmbeddedCouchOptions = {}): Promi
     child.stdin.destroy();
   };
   return {
-    url: urlWithCredentials(url, admin),
+    url: withCredentials(url, admin),
     baseUrl: url,
     admin,
     port: Number(new URL(url).port),

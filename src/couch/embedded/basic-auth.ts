@@ -1,3 +1,5 @@
+// HTTP basic auth, checked in constant time: the embedded server's admin and the daemon's
+// dashboard. Lives with the embedded server, which imports nothing from the daemon.
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 export interface Credentials {
@@ -15,19 +17,23 @@ export function parseBasicAuth(header: string | undefined): Credentials | undefi
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-/**
- * True when the header carries exactly the expected credentials. Both parts are always
- * compared, as fixed-length digests with timingSafeEqual, so the answer time reveals neither
- * which part was wrong nor how much of it matched.
- */
+/** True when the header carries exactly the expected credentials. */
 export function basicAuthMatches(header: string | undefined, expected: Credentials): boolean {
-  const given = parseBasicAuth(header);
+  return credentialsMatch(parseBasicAuth(header), expected);
+}
+
+/**
+ * Both parts are always compared, as fixed-length digests with timingSafeEqual, so the answer
+ * time reveals neither which part was wrong nor how much of it matched.
+ */
+export function credentialsMatch(given: Credentials | undefined, expected: Credentials): boolean {
   const userOk = safeEqual(given?.user ?? '', expected.user);
   const passwordOk = safeEqual(given?.password ?? '', expected.password);
   return given !== undefined && userOk && passwordOk;
 }
 
-function safeEqual(a: string, b: string): boolean {
+/** String equality in time independent of where they differ and of their lengths. */
+export function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b));
 }
 
