@@ -275,18 +275,18 @@ export class FollowSession {
   private async accountDbCreated(accountId: string): Promise<void> {
     const { index, queue, logger } = this.opts;
     await index.forgetDocs([accountId]);
+    await index.removeMissingAccount(accountId);
     logger.info({ account: accountId }, 'account database appeared; rebuilding');
     try {
       await queue.request([accountId]);
+      this.createdUnrequested.delete(accountId);
     } catch (err) {
-      // Nothing else would ask again: every rescan re-checks these (and the missing set, kept
-      // in Redis across sessions when Redis still takes the write).
+      // Nothing else would ask again: every rescan re-checks these, and the missing set (kept
+      // across sessions, when Redis still takes that write).
       this.createdUnrequested.add(accountId);
       await index.addMissingAccount(accountId).catch(() => undefined);
       throw err;
     }
-    this.createdUnrequested.delete(accountId);
-    await index.removeMissingAccount(accountId);
   }
 
   /**
@@ -329,6 +329,7 @@ export class FollowSession {
     const { couch, index } = this.opts;
     for (const accountId of new Set([...this.createdUnrequested, ...(await index.missingAccounts())])) {
       if (await couch.dbExists(accountDbName(accountId), this.signal)) await this.accountDbCreated(accountId);
+      else this.createdUnrequested.delete(accountId);
     }
   }
 
