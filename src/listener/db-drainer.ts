@@ -93,8 +93,14 @@ export class DbDrainer {
 
   /** One scheduled task of a database: forget it, check it is the same instance, drain or reindex it. */
   async run(epoch: string, db: string, task: DrainTask, signal: AbortSignal): Promise<void> {
-    if (task.forget) await this.forget(epoch, db);
     let requests = task.reindex ?? [];
+    try {
+      if (task.forget) await this.forget(epoch, db);
+    } catch (err) {
+      // Whoever asked (the sweep, a command) waits for an answer: a retry is only a plain drain.
+      for (const r of requests) r.done?.(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
     if (requests.length === 0 && task.checkInstance && (await this.recreated(db, signal))) requests = [{ reason: 'recreated' }];
     if (requests.length === 0) {
       try {

@@ -57,6 +57,16 @@ describe('DbDrainer.reindex', () => {
     expect(await index.checkpoint('numbers/+1212')).toEqual(info.update_seq);
   });
 
+  it('tells a reindex request merged with a forget its outcome when the forget fails', async () => {
+    // A view whose writes Redis refuses (the lease is not its owner's): the forget fails first.
+    const refused = index.fencedBy({ owner: 'not-the-lease-holder' });
+    const other = new DbDrainer({ couch: new CouchClient({ url: couch.url }), index: refused, outbox: new RebuildOutbox(refused, {} as RebuildQueue), logger: pino({ level: 'silent' }), metrics: new Metrics(), batchSize: 2 });
+    let told: unknown;
+    await expect(other.run(epoch, 'numbers/+1415', { forget: true, reindex: [{ reason: 'sweep', done: (o) => (told = o) }] }, new AbortController().signal)).rejects.toThrow();
+    // Unanswered, the sweep waiting for it would wait for the rest of the session.
+    expect(told).toBeInstanceOf(Error);
+  });
+
   it('moves the checkpoint of an empty database to its end, whatever it was', async () => {
     await redis.hset(index.keys.checkpoints, 'numbers/+1313', JSON.stringify('bogus'));
     const result = await drainer.reindex(epoch, 'numbers/+1313', new AbortController().signal, [{ reason: 'command' }]);
