@@ -188,10 +188,14 @@ export class DbDrainer {
     return (this.failing.get(db)?.failures ?? 0) >= ROW_FAILURES;
   }
 
-  /** Removes every number the index holds for a deleted database, then its checkpoint. */
+  /**
+   * Removes every number the index holds for a deleted database, then its checkpoint. Numbers
+   * are found in its set and by key (as the reindex does): once forgotten, the database is
+   * swept no more, so an entry its set lacks would stay in its accounts for good.
+   */
   async forget(epoch: string, db: string): Promise<number> {
     const { index, outbox } = this.opts;
-    const numbers = await index.numbersOfDb(db);
+    const numbers = [...new Set([...(await index.numbersOfDb(db)), ...(await index.numbersIndexedUnder(db))])];
     for (let i = 0; i < numbers.length; i += 500) {
       const token = outbox.newToken();
       const chunk = numbers.slice(i, i + 500).map((number) => ({ number }));
