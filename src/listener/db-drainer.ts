@@ -107,8 +107,17 @@ export class DbDrainer {
       // old database held after reading the new one; forgetting first would take every number
       // out of its accounts' docs until the new database is read (CouchDB 3 reports a delete
       // and a re-create together, in one _db_updates batch).
-      if (!(await this.opts.couch.dbExists(db, signal))) {
-        await this.forget(epoch, db);
+      let exists: boolean;
+      try {
+        exists = await this.opts.couch.dbExists(db, signal);
+        if (!exists) await this.forget(epoch, db);
+      } catch (err) {
+        // Whoever asked (the sweep, a command) waits for an answer: a retry is only a plain drain.
+        for (const r of requests) r.done?.(err instanceof Error ? err : new Error(String(err)));
+        throw err;
+      }
+      if (!exists) {
+        for (const r of requests) r.done?.(new Error(`${db} was deleted: its numbers were removed from the index`));
         return;
       }
       if (requests.length === 0) requests = [{ reason: 'recreated' }];
@@ -212,10 +221,14 @@ export class DbDrainer {
     return (this.failing.get(db)?.failures ?? 0) >= ROW_FAILURES;
   }
 
-  /** Removes every number the index holds for a deleted database, then its checkpoint. */
+  /**
+   * Removes every number the index holds for a deleted database, then its checkpoint. Numbers
+   * are found in its set and by key (as the reindex does): once forgotten, the database is
+   * swept no more, so an entry its set lacks would stay in its accounts for good.
+   */
   async forget(epoch: string, db: string): Promise<number> {
     const { index, outbox } = this.opts;
-    const numbers = await index.numbersOfDb(db);
+    const numbers = [...new Set([...(await index.numbersOfDb(db)), ...(await index.numbersIndexedUnder(db))])];
     for (let i = 0; i < numbers.length; i += 500) {
       const token = outbox.newToken();
       const chunk = numbers.slice(i, i + 500).map((number) => ({ number }));

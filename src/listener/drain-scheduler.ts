@@ -29,7 +29,7 @@ export class DrainScheduler {
   constructor(private readonly opts: DrainSchedulerOptions) {}
 
   request(db: string, task: Partial<DrainTask> = {}): void {
-    if (this.controller.signal.aborted) return;
+    if (this.controller.signal.aborted) return tellStopped(task);
     const previous = this.pending.get(db);
     const reindex = [...(previous?.reindex ?? []), ...(task.reindex ?? [])];
     const checkInstance = Boolean(previous?.checkInstance || task.checkInstance);
@@ -54,6 +54,8 @@ export class DrainScheduler {
   /** Aborts running drains and waits for them to stop. */
   async stop(): Promise<void> {
     this.controller.abort();
+    // A reindex never run is answered, or a command would wait for it until its timeout.
+    for (const task of this.pending.values()) tellStopped(task);
     this.pending.clear();
     await this.idle();
   }
@@ -78,4 +80,8 @@ export class DrainScheduler {
         });
     }
   }
+}
+
+function tellStopped(task: Partial<DrainTask>): void {
+  for (const r of task.reindex ?? []) r.done?.(new Error('the listener session ended before this reindex ran; ask again'));
 }

@@ -73,6 +73,8 @@ export class FollowSession {
   private reconciling: Promise<number | undefined> | undefined;
   /** Databases drained to their end (or forgotten) at least once in this session. */
   private readonly drainedOnce = new Set<string>();
+  /** Account databases reported created whose rebuild request failed (retried by rescans). */
+  private readonly createdUnrequested = new Set<string>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly scheduler: DrainScheduler;
   private readonly watcher: DbUpdatesWatcher;
@@ -271,10 +273,20 @@ export class FollowSession {
    * says; a re-created database holds none of the revs the doc cache remembers.
    */
   private async accountDbCreated(accountId: string): Promise<void> {
-    await this.opts.index.forgetDocs([accountId]);
-    await this.opts.index.removeMissingAccount(accountId);
-    this.opts.logger.info({ account: accountId }, 'account database appeared; rebuilding');
-    await this.opts.queue.request([accountId]);
+    const { index, queue, logger } = this.opts;
+    await index.forgetDocs([accountId]);
+    await index.removeMissingAccount(accountId);
+    logger.info({ account: accountId }, 'account database appeared; rebuilding');
+    try {
+      await queue.request([accountId]);
+      this.createdUnrequested.delete(accountId);
+    } catch (err) {
+      // Nothing else would ask again: every rescan re-checks these, and the missing set (kept
+      // across sessions, when Redis still takes that write).
+      this.createdUnrequested.add(accountId);
+      await index.addMissingAccount(accountId).catch(() => undefined);
+      throw err;
+    }
   }
 
   /**
@@ -315,8 +327,9 @@ export class FollowSession {
 
   private async recheckMissingAccounts(): Promise<void> {
     const { couch, index } = this.opts;
-    for (const accountId of await index.missingAccounts()) {
+    for (const accountId of new Set([...this.createdUnrequested, ...(await index.missingAccounts())])) {
       if (await couch.dbExists(accountDbName(accountId), this.signal)) await this.accountDbCreated(accountId);
+      else this.createdUnrequested.delete(accountId);
     }
   }
 

@@ -37,6 +37,8 @@ export interface SweepReport {
   reads: number;
   repairs: RepairCounts;
   failed: string[];
+  /** Account docs that could not be read (retried by the next sweep). */
+  failedAccounts: number;
   ms: number;
 }
 
@@ -83,6 +85,7 @@ export class AntiEntropySweep {
     const dbs = [...this.opts.databases()].sort();
     logger.info({ databases: dbs.length }, 'anti-entropy sweep started');
     let reads = 0;
+    let failedAccounts = 0;
     for (const db of dbs) {
       if (signal.aborted) break;
       const outcome = await this.reindex(db, budget);
@@ -100,7 +103,17 @@ export class AntiEntropySweep {
       accounts,
       async (accountId) => {
         await budget.spend(1);
-        const kind = await checkAccount(couch, index, accountId, signal);
+        let kind;
+        try {
+          kind = await checkAccount(couch, index, accountId, signal);
+        } catch (err) {
+          if (signal.aborted) throw err;
+          // One account database that cannot be read (a shard down, a 500) must not keep every
+          // other account from being checked, sweep after sweep.
+          failedAccounts++;
+          logger.warn({ account: accountId, err: err instanceof Error ? err.message : String(err) }, 'sweep: could not check the account doc; the next sweep retries');
+          return;
+        }
         if (!kind) return;
         addRepair(repairs, kind);
         metrics.repairs.inc({ kind });
@@ -111,7 +124,7 @@ export class AntiEntropySweep {
       },
       { concurrency: ACCOUNT_CONCURRENCY, signal },
     );
-    const report: SweepReport = { databases: dbs.length - failed.length, accounts: accounts.length, reads: reads + accounts.length, repairs, failed, ms: Date.now() - started };
+    const report: SweepReport = { databases: dbs.length - failed.length, accounts: accounts.length, reads: reads + accounts.length, repairs, failed, failedAccounts, ms: Date.now() - started };
     if (!signal.aborted) {
       metrics.sweepDuration.observe(report.ms / 1000);
       logger.info(report, 'anti-entropy sweep complete');

@@ -57,6 +57,31 @@ describe('DbDrainer.reindex', () => {
     expect(await index.checkpoint('numbers/+1212')).toEqual(info.update_seq);
   });
 
+  it('tells a reindex request merged with a forget its outcome when the forget fails', async () => {
+    // A view whose writes Redis refuses (the lease is not its owner's): the forget fails first.
+    const refused = index.fencedBy({ owner: 'not-the-lease-holder' });
+    const other = new DbDrainer({ couch: new CouchClient({ url: couch.url }), index: refused, outbox: new RebuildOutbox(refused, {} as RebuildQueue), logger: pino({ level: 'silent' }), metrics: new Metrics(), batchSize: 2 });
+    let told: unknown;
+    await expect(other.run(epoch, 'numbers/+1415', { forget: true, reindex: [{ reason: 'sweep', done: (o) => (told = o) }] }, new AbortController().signal)).rejects.toThrow();
+    // Unanswered, the sweep waiting for it would wait for the rest of the session.
+    expect(told).toBeInstanceOf(Error);
+  });
+
+  it('forgetting a deleted database removes its numbers missing from its set too', async () => {
+    const db = 'numbers/+1717';
+    await fx.createDb(db);
+    await fx.putNumber({ _id: '+17175550001', pvt_state: 'in_service', pvt_assigned_to: A });
+    await fx.putNumber({ _id: '+17175550002', pvt_state: 'in_service', pvt_assigned_to: A });
+    await drainer.drain(epoch, db, new AbortController().signal);
+    expect((await index.numbersOfDb(db)).sort()).toEqual(['+17175550001', '+17175550002']);
+    // Corrupted membership (the sweep would repair it, but the database goes first).
+    await redis.srem(index.keys.db(db), '+17175550002');
+    await fx.deleteDb(db);
+    await drainer.run(epoch, db, { forget: true }, new AbortController().signal).catch(() => undefined);
+    expect(await index.lookup('+17175550002')).toBeUndefined();
+    expect(await redis.sismember(index.keys.account(A), '+17175550002')).toBe(0);
+  });
+
   it('moves the checkpoint of an empty database to its end, whatever it was', async () => {
     await redis.hset(index.keys.checkpoints, 'numbers/+1313', JSON.stringify('bogus'));
     const result = await drainer.reindex(epoch, 'numbers/+1313', new AbortController().signal, [{ reason: 'command' }]);

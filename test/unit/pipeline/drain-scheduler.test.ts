@@ -58,4 +58,20 @@ describe('DrainScheduler', () => {
     expect(aborted).toBe(true);
     expect(scheduler.size).toEqual({ pending: 0, running: 0 });
   });
+
+  it('answers the reindex requests it drops when stopped, and those that arrive after', async () => {
+    const scheduler = new DrainScheduler({
+      concurrency: 1,
+      run: async (_db, _task, signal) => {
+        await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+      },
+    });
+    const told: unknown[] = [];
+    scheduler.request('a');
+    scheduler.request('b', { reindex: [{ reason: 'command', done: (o) => told.push(o) }] });
+    await scheduler.stop();
+    scheduler.request('c', { reindex: [{ reason: 'sweep', done: (o) => told.push(o) }] });
+    expect(told).toHaveLength(2);
+    for (const outcome of told) expect(outcome).toBeInstanceOf(Error);
+  });
 });
