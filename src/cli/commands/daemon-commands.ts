@@ -110,7 +110,7 @@ export async function runDaemon(config: Config, roles: Roles, flags: Record<stri
   process.on('SIGTERM', () => void stop(0, 'SIGTERM'));
   process.on('SIGINT', () => void stop(0, 'SIGINT'));
   daemon = new Daemon({
-    settings: { ...config, couchUrl: services.couchUrl, redisUrl: services.redisUrl, redisPassword: services.redisPassword },
+    settings: { ...config, couchUrl: services.couchUrl, redisUrl: services.redisUrl, redisPassword: services.redisPassword, redisSentinel: services.redisSentinel },
     roles,
     logger,
     metrics: new Metrics({ defaultMetrics: true }),
