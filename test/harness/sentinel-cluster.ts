@@ -75,6 +75,24 @@ export class SentinelCluster {
     return `redis://:${this.password}@127.0.0.1:${await this.primaryPort()}`;
   }
 
+  /**
+   * Stops every replica applying the replication stream for `ms` (CLIENT PAUSE WRITE). What the
+   * primary acknowledges meanwhile is on no replica: a primary killed now loses exactly those
+   * writes at the failover, like a lagging asynchronous replica would (deterministically).
+   */
+  async pauseReplicas(ms: number): Promise<void> {
+    const primary = await this.primaryPort();
+    for (const node of this.nodes) {
+      if (node.port === primary || node.child.exitCode !== null || node.child.signalCode !== null) continue;
+      const client = new Redis({ port: node.port, host: '127.0.0.1', password: this.password });
+      try {
+        await client.call('CLIENT', 'PAUSE', String(ms), 'WRITE');
+      } finally {
+        client.disconnect();
+      }
+    }
+  }
+
   /** SIGKILLs the current primary; returns its port. */
   async killPrimary(): Promise<number> {
     const port = await this.primaryPort();
