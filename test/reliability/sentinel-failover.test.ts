@@ -69,7 +69,6 @@ describe.skipIf(Boolean(unavailable))('Redis Sentinel failover', () => {
     await waitForConvergence(fx, load, await cluster.primaryUrl(), prefix, { timeoutMs: 120_000, context: () => cluster.logs() });
     // The daemon really lived through it: the lease (TTL 1 s, shorter than the failover) was lost and taken again.
     expect(log.records(killedAt).some((r) => r.msg === 'listener lease acquired; following numbers databases')).toBe(true);
-    if (process.env.SENTINEL_DEBUG) for (const r of log.records(killedAt)) console.log(JSON.stringify(r).slice(0, 300));
 
     // The scheduled audit's child process reaches the new primary through the sentinels too.
     const audit = await runVerifyChild({ couchUrl: couch.url, ...target, prefix });
@@ -79,10 +78,17 @@ describe.skipIf(Boolean(unavailable))('Redis Sentinel failover', () => {
 });
 
 /**
- * The same failover, with the last acknowledged writes lost for certain: the replicas stop
- * applying the replication stream just before the kill, so the promoted one lacks the pages
- * the listener committed last (and their checkpoints). The lease TTL is the production default,
- * longer than the failover, so the listener's lease survives on the new primary.
+ * The same failover, with the last acknowledged writes lost for certain, and a drain caught
+ * between two pages: the replicas stop applying the replication stream (CLIENT PAUSE WRITE),
+ * page 1 of a database is committed (on the old primary only), page 2 waits in the listener
+ * while the primary is SIGKILLed and a replica promoted, then commits on the new primary. The
+ * lease TTL is longer than the failover, so the listener keeps its session and its in-memory
+ * position: page 2 moves the checkpoint past page 1, which the new primary never had.
+ *
+ * KNOWN BUG (expected to fail, see docs/redis-ha.md "Known gap"): commit-batch.lua does not
+ * check that the stored checkpoint is the one the page was read from, so page 1's changes are
+ * missing from the index and the accounts rebuilt from it drift; rescans start from the moved
+ * checkpoint and never read page 1 again. Remove `.fails` once the commit compares the checkpoint.
  */
 describe.skipIf(Boolean(unavailable))('Redis Sentinel failover that loses the last acknowledged writes', () => {
   let couch: CouchHandle;
@@ -102,32 +108,64 @@ describe.skipIf(Boolean(unavailable))('Redis Sentinel failover that loses the la
     await couch?.stop();
   });
 
-  it('ends with zero drift', async () => {
+  it.fails('ends with zero drift even when a drain spans the failover', async () => {
     const target = configuredRedisTarget(loadConfig(cluster.env())) as RedisTarget;
-    load = new NumberLoad({ couchUrl: couch.url, seed: 7108, prefixes: ['+1415', '+1212', '+4420'], numbersPerDb: 80, accounts: 15 });
+    load = new NumberLoad({ couchUrl: couch.url, seed: 7108, prefixes: ['+1415', '+1212'], numbersPerDb: 80, accounts: 15 });
     await load.setup();
     const fx = new CouchFixture(couch.url);
     const log = new LogCapture();
     const prefix = uniquePrefix('sentinel-tail');
-    daemon = startTestDaemon(testSettings(couch.url, target.redisUrl, prefix, { ...target, batchSize: 20, leaseTtlMs: 10_000 }), { logger: log.logger });
-    await load.step(800);
+    const gate = new PageGate('numbers/+1415');
+    daemon = startTestDaemon(testSettings(couch.url, target.redisUrl, prefix, { ...target, batchSize: 20, leaseTtlMs: 30_000 }), {
+      logger: log.logger,
+      hooks: { beforeCommit: (db) => gate.before(db), afterCommit: (db) => gate.after(db) },
+    });
+    await load.step(400);
     await waitForConvergence(fx, load, await cluster.primaryUrl(), prefix);
 
-    await cluster.pauseReplicas(1000);
-    const pausedAt = log.mark();
-    const burst = load.step(600);
-    // Pages (and account docs) the new primary will not have.
-    await log.waitForLog((r) => r.msg === 'changes page applied', 'the burst being applied', { from: pausedAt });
-    await log.waitForLog((r) => r.msg === 'account doc written', 'a rebuild from the lost pages', { from: pausedAt });
+    await cluster.pauseReplicas(1500);
+    gate.arm();
+    const inDb = load.numbers.filter((n) => n.startsWith('+1415'));
+    await load.step(120, inDb);
+    // Page 1 committed on the primary alone; page 2 read and waiting.
+    await gate.blocked;
     const killedAt = log.mark();
     const oldPort = await cluster.killPrimary();
-    await burst;
     await cluster.waitForFailover(oldPort);
-    await load.step(300);
+    gate.release();
 
+    await load.step(100);
     const sessions = () => log.records(killedAt).filter((r) => r.msg === 'listener lease acquired; following numbers databases').length;
-    await waitForConvergence(fx, load, await cluster.primaryUrl(), prefix, { timeoutMs: 60_000, context: () => `new lease sessions after the kill: ${sessions()}` });
-    if (process.env.SENTINEL_DEBUG) console.log(cluster.logs().split('\n').filter((l) => /switch-master|failover-abort|promoted|elected-leader|try-failover/.test(l)).join('\n'));
-    if (process.env.SENTINEL_DEBUG) for (const r of log.records(pausedAt)) if (!['account doc written'].includes(String(r.msg))) console.log(JSON.stringify(r).slice(0, 400));
+    await waitForConvergence(fx, load, await cluster.primaryUrl(), prefix, { timeoutMs: 30_000, context: () => `new lease sessions after the kill: ${sessions()}` });
   }, 240_000);
 });
+
+/** Lets the first page commit of `db` after arm() through, and holds the second until release(). */
+class PageGate {
+  private armed = false;
+  private commits = 0;
+  private open: () => void = () => undefined;
+  private readonly opened = new Promise<void>((resolve) => (this.open = resolve));
+  private signalBlocked: () => void = () => undefined;
+  readonly blocked = new Promise<void>((resolve) => (this.signalBlocked = resolve));
+
+  constructor(private readonly db: string) {}
+
+  arm(): void {
+    this.armed = true;
+  }
+
+  release(): void {
+    this.open();
+  }
+
+  async before(db: string): Promise<void> {
+    if (!this.armed || db !== this.db || this.commits < 1) return;
+    this.signalBlocked();
+    await this.opened;
+  }
+
+  after(db: string): void {
+    if (this.armed && db === this.db) this.commits++;
+  }
+}
