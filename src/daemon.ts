@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { openRedis } from './redis/connection.js';
+import { openRedis, type SentinelTarget } from './redis/connection.js';
 import { CouchClient } from './couch/couch-client.js';
 import { NumberIndex } from './index/number-index.js';
 import { RebuildQueue } from './queue/rebuild-queue.js';
@@ -23,8 +23,10 @@ export interface DaemonSettings {
   couchUrl: string;
   /** A redis:// URL, or a unix socket path (the embedded default's private redis-server). */
   redisUrl: string;
-  /** Password of a socket-path redisUrl (a redis:// URL carries its own). */
+  /** Password of a socket-path redisUrl or of Sentinel-managed data nodes (a redis:// URL carries its own). */
   redisPassword?: string;
+  /** A Sentinel-managed primary (redisUrl is then only its description). */
+  redisSentinel?: SentinelTarget;
   prefix: string;
   concurrency: number;
   drainConcurrency: number;

@@ -2,6 +2,7 @@ import type { Logger } from '../log/logger.js';
 import { abortableSleep } from '../util/abortable-sleep.js';
 import { confirmedDrift, nextAuditAt, type AuditRecord, type AuditRecordStore } from './audit-record.js';
 import type { VerifyOutcome } from './verify-child.js';
+import type { RedisTarget } from '../redis/connection.js';
 
 export interface ScheduledAuditOptions {
   /** NUMBERS_SYNC_AUDIT_INTERVAL_MS (> 0). */
@@ -87,7 +88,7 @@ export class ScheduledAudit {
 
 /** The parts of a daemon process the schedule needs (see Daemon). */
 export interface AuditHost {
-  settings: { couchUrl: string; redisUrl: string; prefix: string; auditIntervalMs?: number };
+  settings: RedisTarget & { couchUrl: string; prefix: string; auditIntervalMs?: number };
   listener?: { status(): { leader: boolean } };
   index: { isReady(): Promise<boolean> };
   store: AuditRecordStore;
@@ -95,7 +96,7 @@ export interface AuditHost {
 }
 
 /** The drift audit schedule of a process that runs the listener, unless the interval is 0/unset. */
-export function scheduledAuditFor(host: AuditHost, verify: (opts: { couchUrl: string; redisUrl: string; prefix: string; signal: AbortSignal }) => Promise<VerifyOutcome>): ScheduledAudit | undefined {
+export function scheduledAuditFor(host: AuditHost, verify: (opts: RedisTarget & { couchUrl: string; prefix: string; signal: AbortSignal }) => Promise<VerifyOutcome>): ScheduledAudit | undefined {
   const { settings, listener } = host;
   if (!listener || !settings.auditIntervalMs) return undefined;
   return new ScheduledAudit({
@@ -104,7 +105,8 @@ export function scheduledAuditFor(host: AuditHost, verify: (opts: { couchUrl: st
     isLeader: () => listener.status().leader,
     indexReady: () => host.index.isReady(),
     store: host.store,
-    verify: (signal) => verify({ couchUrl: settings.couchUrl, redisUrl: settings.redisUrl, prefix: settings.prefix, signal }),
+    verify: (signal) =>
+      verify({ couchUrl: settings.couchUrl, redisUrl: settings.redisUrl, ...(settings.redisSentinel ? { redisSentinel: settings.redisSentinel, redisPassword: settings.redisPassword } : {}), prefix: settings.prefix, signal }),
     logger: host.logger,
   });
 }

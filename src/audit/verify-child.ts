@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { redactUrl } from '../util/redact.js';
+import { redisChildEnv, type RedisTarget } from '../redis/connection.js';
 
 const BIN = fileURLToPath(new URL('../../bin/numbers-sync.js', import.meta.url));
 
@@ -11,9 +12,8 @@ export interface VerifyOutcome {
   drifted: string[];
 }
 
-export interface VerifyChildOptions {
+export interface VerifyChildOptions extends RedisTarget {
   couchUrl: string;
-  redisUrl: string;
   prefix: string;
   signal?: AbortSignal;
 }
@@ -27,7 +27,7 @@ export interface VerifyChildOptions {
 export function runVerifyChild(opts: VerifyChildOptions): Promise<VerifyOutcome> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'verify', '--json'], {
-      env: { ...process.env, COUCHDB_URL: opts.couchUrl, REDIS_URL: opts.redisUrl, NUMBERS_SYNC_PREFIX: opts.prefix, LOG_LEVEL: 'warn' },
+      env: { ...process.env, COUCHDB_URL: opts.couchUrl, COUCHDB_URL_FILE: undefined, ...redisChildEnv(opts), NUMBERS_SYNC_PREFIX: opts.prefix, LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
       signal: opts.signal,
     });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { readFileSync } from 'node:fs';
 import { OPTIONS, SECRET_FILES, type OptionKey } from './options.js';
 import { redactUrl } from '../util/redact.js';
+import { redisSettingsProblems, type RedisSettingsInput } from '../redis/sentinel-settings.js';
 
 const schema = z
   .object(Object.fromEntries(Object.entries(OPTIONS).map(([key, o]) => [key, o.schema])) as {
@@ -30,7 +31,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     const fromEnv = env[option.env];
     raw[key] = overrides[key as OptionKey] ?? (fromEnv === '' ? undefined : fromEnv);
   }
-  const fileProblems = readSecretFiles(raw);
+  const fileProblems = [...readSecretFiles(raw), ...redisSettingsProblems(raw as RedisSettingsInput)];
   const parsed = schema.safeParse(raw);
   if (parsed.success && fileProblems.length === 0) return parsed.data;
   throw new ConfigError([
@@ -38,7 +39,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     ...(parsed.success ? [] : parsed.error.issues).map((issue) => {
       const key = issue.path[0] as OptionKey | undefined;
       if (!key) return issue.message;
-      const shown = key === 'couchUrl' || key === 'redisUrl' ? redactUrl(String(raw[key])) : key === 'dashboardPassword' ? '***' : String(raw[key]);
+      const shown = key === 'couchUrl' || key === 'redisUrl' ? redactUrl(String(raw[key])) : key === 'dashboardPassword' || key === 'redisPassword' || key === 'redisSentinelPassword' ? '***' : String(raw[key]);
       return `${OPTIONS[key].env}: ${issue.message} (got '${shown}')`;
     }),
   ]);
@@ -74,6 +75,6 @@ export function configSecrets(config: Config): string[] {
     const password = decodeURIComponent(new URL(value).password);
     if (password) secrets.push(password);
   }
-  if (config.dashboardPassword) secrets.push(config.dashboardPassword);
+  for (const secret of [config.dashboardPassword, config.redisPassword, config.redisSentinelPassword]) if (secret) secrets.push(secret);
   return secrets;
 }

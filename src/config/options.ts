@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseSentinels } from '../redis/sentinel-settings.js';
 
 /**
  * Every setting in one table: its environment variable, schema (with default) and the
@@ -21,6 +22,11 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
     .int({ error: 'must be a whole number' })
     .min(min, { error: `must be at least ${min}` })
     .max(max, { error: `must be at most ${max}` });
+
+const problemsOf = (value: string) => {
+  const parsed = parseSentinels(value);
+  return 'problems' in parsed ? parsed.problems.join('; ') : '';
+};
 
 const bool = () =>
   z
@@ -49,6 +55,41 @@ export const OPTIONS = {
     schema: z.string().min(1).optional(),
     secretFileOf: 'redisUrl',
     help: 'File holding REDIS_URL, so the password is in no environment or command line.',
+  },
+  redisSentinels: {
+    env: 'REDIS_SENTINELS',
+    schema: z
+      .string()
+      .refine((value) => 'sentinels' in parseSentinels(value), { error: (issue) => `must be host:port,host:port,... (${problemsOf(String(issue.input))})` })
+      .optional(),
+    help: 'Redis Sentinel addresses (host:port,host:port); the daemon, queue, workers, lease and CLI then connect to the primary they name. Excludes REDIS_URL; needs REDIS_SENTINEL_NAME. See docs/redis-ha.md.',
+  },
+  redisSentinelName: {
+    env: 'REDIS_SENTINEL_NAME',
+    schema: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 _ . : -').optional(),
+    help: 'Master group name the sentinels monitor (`sentinel monitor <name> ...`).',
+  },
+  redisSentinelPassword: {
+    env: 'REDIS_SENTINEL_PASSWORD',
+    schema: z.string().min(1).optional(),
+    help: 'Password of the sentinels themselves (their requirepass), if they require one.',
+  },
+  redisSentinelPasswordFile: {
+    env: 'REDIS_SENTINEL_PASSWORD_FILE',
+    schema: z.string().min(1).optional(),
+    secretFileOf: 'redisSentinelPassword',
+    help: 'File holding REDIS_SENTINEL_PASSWORD.',
+  },
+  redisPassword: {
+    env: 'REDIS_PASSWORD',
+    schema: z.string().min(1).optional(),
+    help: 'Password of the Redis data nodes (primary and replicas) behind REDIS_SENTINELS. With REDIS_URL the password goes in the URL.',
+  },
+  redisPasswordFile: {
+    env: 'REDIS_PASSWORD_FILE',
+    schema: z.string().min(1).optional(),
+    secretFileOf: 'redisPassword',
+    help: 'File holding REDIS_PASSWORD.',
   },
   dataDir: { env: 'NUMBERS_SYNC_DATA_DIR', schema: z.string().min(1).default('./data'), help: 'Data directory of the embedded CouchDB and Redis.' },
   embeddedCouchPort: { env: 'NUMBERS_SYNC_EMBEDDED_COUCH_PORT', schema: int(0, 65535).default(5984), help: 'Port of the embedded CouchDB-compatible server (127.0.0.1).' },

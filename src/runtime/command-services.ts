@@ -1,6 +1,6 @@
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
-import { openRedis, type RedisTarget } from '../redis/connection.js';
+import { configuredRedisTarget, openRedis, type RedisTarget } from '../redis/connection.js';
 import { withoutCredentials } from '../couch/embedded/url-credentials.js';
 import { identityAlive } from './process-identity.js';
 import { resolveServices, type ResolvedServices } from './services.js';
@@ -19,7 +19,7 @@ const PROBE_TIMEOUT_MS = 2000;
  */
 export async function resolveCommandServices(config: Config, logger: Logger): Promise<ResolvedServices> {
   let couchUrl = config.couchUrl;
-  let redis: RedisTarget | undefined = config.redisUrl ? { redisUrl: config.redisUrl } : undefined;
+  let redis: RedisTarget | undefined = configuredRedisTarget(config);
   if (!couchUrl || !redis) {
     const live = await liveDaemonRecord(config.dataDir, logger);
     if (!couchUrl && live?.couchUrl && (await answersAsCouch(live.couchUrl))) couchUrl = live.couchUrl;
@@ -31,7 +31,8 @@ export async function resolveCommandServices(config: Config, logger: Logger): Pr
     if (redis) logger.debug({ url: redis.redisUrl }, 'using the running Redis');
   }
   if (couchUrl && redis) return { couchUrl, ...redis, secrets: [], stop: async () => undefined };
-  const started = await resolveServices({ ...config, couchUrl, redisUrl: redis?.redisUrl }, logger);
+  // A Redis found here (configured, or the running daemon's) is not started again.
+  const started = await resolveServices({ ...config, couchUrl, ...(redis?.redisSentinel ? {} : { redisUrl: redis?.redisUrl }) }, logger);
   return redis ? { ...started, ...redis } : started;
 }
 

@@ -3,7 +3,7 @@ import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 import { startEmbeddedCouch } from '../couch/embedded/launcher.js';
 import { startEmbeddedRedis } from '../redis/embedded-redis.js';
-import type { RedisTarget } from '../redis/connection.js';
+import { configuredRedisTarget, type RedisTarget } from '../redis/connection.js';
 import { ensurePrivateDir } from '../util/private-dir.js';
 import { currentProcessIdentity } from './process-identity.js';
 import { removeRuntimeRecord, writeRuntimeRecord, type EmbeddedServicesRecord } from './runtime-file.js';
@@ -37,7 +37,8 @@ export async function resolveServices(config: Config, logger: Logger): Promise<R
   let lost = () => {};
   const embeddedCouchLost = new Promise<void>((resolve) => (lost = resolve));
   try {
-    if (!config.couchUrl || !config.redisUrl) ensurePrivateDir(dataDir);
+    const configuredRedis = configuredRedisTarget(config);
+    if (!config.couchUrl || !configuredRedis) ensurePrivateDir(dataDir);
     let couchUrl = config.couchUrl;
     if (!couchUrl) {
       const couchDir = join(dataDir, 'couch');
@@ -50,8 +51,8 @@ export async function resolveServices(config: Config, logger: Logger): Promise<R
       secrets.push(couch.admin.password);
       logger.info({ url: couch.baseUrl, dataDir: couchDir }, 'COUCHDB_URL not set: started the embedded CouchDB-compatible server (random admin, see the runtime record)');
     }
-    let redis: RedisTarget = { redisUrl: config.redisUrl ?? '' };
-    if (!config.redisUrl) {
+    let redis: RedisTarget = configuredRedis ?? { redisUrl: '' };
+    if (!configuredRedis) {
       const redisDir = join(dataDir, 'redis');
       const server = await startEmbeddedRedis({ dataDir: redisDir, appendOnly: true, unixSocket: true });
       stops.push(() => server.stop());

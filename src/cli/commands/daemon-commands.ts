@@ -118,7 +118,7 @@ export async function runDaemon(config: Config, roles: Roles, flags: Record<stri
     process.exit(2);
   });
   daemon = new Daemon({
-    settings: { ...config, couchUrl: services.couchUrl, redisUrl: services.redisUrl, redisPassword: services.redisPassword },
+    settings: { ...config, couchUrl: services.couchUrl, redisUrl: services.redisUrl, redisPassword: services.redisPassword, redisSentinel: services.redisSentinel },
     roles,
     logger,
     metrics: new Metrics({ defaultMetrics: true }),

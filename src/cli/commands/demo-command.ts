@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { Redis } from 'ioredis';
+import { configuredRedisTarget, openRedis, type RedisTarget } from '../../redis/connection.js';
 import { configSecrets, loadConfig } from '../../config/config.js';
 import { createLogger } from '../../log/logger.js';
 import { CouchClient } from '../../couch/couch-client.js';
@@ -58,23 +58,21 @@ async function runDemo(): Promise<number> {
       stops.push(() => couch.stop());
       couchUrl = couch.url;
     }
-    let redisUrl = config.redisUrl;
-    let redisPassword: string | undefined;
-    if (!redisUrl) {
+    let redisTarget = configuredRedisTarget(config);
+    if (!redisTarget) {
       // Private like the daemon's: a unix socket in a 0700 temporary directory, with a password.
       const redis = await startEmbeddedRedis({ unixSocket: true });
       stops.push(() => redis.stop());
-      redisUrl = redis.url;
-      redisPassword = redis.password;
+      redisTarget = { redisUrl: redis.url, ...(redis.password ? { redisPassword: redis.password } : {}) };
     } else {
-      const url = redisUrl;
-      stops.push(() => deleteKeys(url, prefix));
+      const target = redisTarget;
+      stops.push(() => deleteKeys(target, prefix));
     }
-    out(`CouchDB ${redactUrl(couchUrl)}, Redis ${redactUrl(redisUrl)} (key prefix ${prefix})\n`);
+    out(`CouchDB ${redactUrl(couchUrl)}, Redis ${redactUrl(redisTarget.redisUrl)} (key prefix ${prefix})\n`);
 
     const couch = new CouchClient({ url: couchUrl });
     for (const db of [...NUMBERS_DBS, ...ACCOUNTS.map(([, id]) => accountDbName(id))]) await createDb(couch, db);
-    const daemon = new Daemon({ settings: { ...config, couchUrl, redisUrl, redisPassword, prefix }, roles: { listen: true, work: true }, logger }).start();
+    const daemon = new Daemon({ settings: { ...config, couchUrl, ...redisTarget, prefix }, roles: { listen: true, work: true }, logger }).start();
     stops.push(() => daemon.stop());
     out(`daemon running; accounts ${ACCOUNTS.map(([name, id]) => `${name}=${id}`).join(' ')}\n\n`);
 
@@ -141,8 +139,8 @@ async function readAccounts(couch: CouchClient): Promise<Array<{ name: string; i
   return Promise.all(ACCOUNTS.map(async ([name, id]) => ({ name, id, doc: await couch.getDoc(accountDbName(id), PHONE_NUMBERS_DOC_ID) })));
 }
 
-async function deleteKeys(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url);
+async function deleteKeys(target: RedisTarget, prefix: string): Promise<void> {
+  const redis = openRedis(target);
   try {
     let cursor = '0';
     do {

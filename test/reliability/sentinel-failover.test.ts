@@ -1,0 +1,171 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { privateCouch, uniquePrefix, type CouchHandle } from '../harness/servers.js';
+import { startTestDaemon, testSettings } from '../harness/daemon.js';
+import { LogCapture } from '../harness/log-capture.js';
+import { CouchFixture } from '../harness/numbers.js';
+import { SentinelCluster, sentinelUnavailable } from '../harness/sentinel-cluster.js';
+import { loadConfig } from '../../src/config/config.js';
+import { configuredRedisTarget, type RedisTarget } from '../../src/redis/connection.js';
+import { runVerifyChild } from '../../src/audit/verify-child.js';
+import type { Daemon } from '../../src/daemon.js';
+import { NumberLoad } from './number-load.js';
+import { waitForConvergence } from './converged.js';
+
+const SOAK = process.env.SOAK === '1';
+const unavailable = sentinelUnavailable();
+if (unavailable) console.warn(`skipping the Redis Sentinel failover test: ${unavailable}`);
+
+/**
+ * Redis behind Sentinel (1 primary, 2 replicas, 3 sentinels, quorum 2) on loopback. The
+ * primary is SIGKILLed while the daemon applies a burst; the sentinels promote a replica and
+ * the daemon (index, queue, workers, lease: every connection through REDIS_SENTINELS) must end
+ * with zero drift. Replication is asynchronous, so the last acknowledged writes may be lost:
+ * a lost tail rolls back a checkpoint together with its index changes (one script), and the
+ * page is read again.
+ */
+describe.skipIf(Boolean(unavailable))('Redis Sentinel failover', () => {
+  let couch: CouchHandle;
+  let cluster: SentinelCluster;
+  let daemon: Daemon | undefined;
+  let load: NumberLoad | undefined;
+
+  beforeAll(async () => {
+    couch = await privateCouch();
+    cluster = await SentinelCluster.start();
+  }, 60_000);
+
+  afterAll(async () => {
+    await daemon?.stop();
+    await load?.teardown();
+    await cluster?.stop();
+    await couch?.stop();
+  });
+
+  it('a SIGKILL of the primary during a seeded load ends with zero drift', async () => {
+    // The daemon's Redis settings go through the config like an operator's environment.
+    const target = configuredRedisTarget(loadConfig(cluster.env())) as RedisTarget;
+    expect(target.redisSentinel).toMatchObject({ name: cluster.name });
+    expect(target.redisUrl).not.toContain(cluster.password);
+
+    load = new NumberLoad({ couchUrl: couch.url, seed: 7107, prefixes: ['+1415', '+1212', '+4420'], numbersPerDb: SOAK ? 500 : 80, accounts: 15 });
+    await load.setup();
+    const fx = new CouchFixture(couch.url);
+    const log = new LogCapture();
+    const prefix = uniquePrefix('sentinel');
+    daemon = startTestDaemon(testSettings(couch.url, target.redisUrl, prefix, { ...target, batchSize: 50, leaseTtlMs: 1000 }), { logger: log.logger });
+    await load.step(SOAK ? 5000 : 800);
+    await waitForConvergence(fx, load, await cluster.primaryUrl(), prefix);
+
+    const burst = load.step(SOAK ? 2000 : 300);
+    await log.waitForLog((r) => r.msg === 'changes page applied', 'the burst being applied', { from: log.mark() });
+    const killedAt = log.mark();
+    const oldPort = await cluster.killPrimary();
+    await burst;
+    await load.step(SOAK ? 1000 : 200);
+    const newPort = await cluster.waitForFailover(oldPort);
+    expect(newPort).not.toBe(oldPort);
+    await load.step(SOAK ? 1000 : 200);
+
+    await waitForConvergence(fx, load, await cluster.primaryUrl(), prefix, { timeoutMs: 120_000, context: () => cluster.logs() });
+    // The daemon really lived through it: the lease (TTL 1 s, shorter than the failover) was lost and taken again.
+    expect(log.records(killedAt).some((r) => r.msg === 'listener lease acquired; following numbers databases')).toBe(true);
+
+    // The scheduled audit's child process reaches the new primary through the sentinels too.
+    const audit = await runVerifyChild({ couchUrl: couch.url, ...target, prefix });
+    expect(audit.drifted).toEqual([]);
+    expect(audit.checked).toBeGreaterThan(0);
+  }, 240_000);
+});
+
+/**
+ * The same failover, with the last acknowledged writes lost for certain, and a drain caught
+ * between two pages: the replicas stop applying the replication stream (CLIENT PAUSE WRITE),
+ * page 1 of a database is committed (on the old primary only), page 2 waits in the listener
+ * while the primary is SIGKILLed and a replica promoted, then commits on the new primary. The
+ * lease TTL is longer than the failover, so the listener keeps its session and its in-memory
+ * position: page 2 moves the checkpoint past page 1, which the new primary never had.
+ *
+ * KNOWN BUG (expected to fail, see docs/redis-ha.md "Known gap"): commit-batch.lua does not
+ * check that the stored checkpoint is the one the page was read from, so page 1's changes are
+ * missing from the index and the accounts rebuilt from it drift; rescans start from the moved
+ * checkpoint and never read page 1 again. Remove `.fails` once the commit compares the checkpoint.
+ */
+describe.skipIf(Boolean(unavailable))('Redis Sentinel failover that loses the last acknowledged writes', () => {
+  let couch: CouchHandle;
+  let cluster: SentinelCluster;
+  let daemon: Daemon | undefined;
+  let load: NumberLoad | undefined;
+
+  beforeAll(async () => {
+    couch = await privateCouch();
+    cluster = await SentinelCluster.start();
+  }, 60_000);
+
+  afterAll(async () => {
+    await daemon?.stop();
+    await load?.teardown();
+    await cluster?.stop();
+    await couch?.stop();
+  });
+
+  it.fails('ends with zero drift even when a drain spans the failover', async () => {
+    const target = configuredRedisTarget(loadConfig(cluster.env())) as RedisTarget;
+    load = new NumberLoad({ couchUrl: couch.url, seed: 7108, prefixes: ['+1415', '+1212'], numbersPerDb: 80, accounts: 15 });
+    await load.setup();
+    const fx = new CouchFixture(couch.url);
+    const log = new LogCapture();
+    const prefix = uniquePrefix('sentinel-tail');
+    const gate = new PageGate('numbers/+1415');
+    daemon = startTestDaemon(testSettings(couch.url, target.redisUrl, prefix, { ...target, batchSize: 20, leaseTtlMs: 30_000 }), {
+      logger: log.logger,
+      hooks: { beforeCommit: (db) => gate.before(db), afterCommit: (db) => gate.after(db) },
+    });
+    await load.step(400);
+    await waitForConvergence(fx, load, await cluster.primaryUrl(), prefix);
+
+    await cluster.pauseReplicas(1500);
+    gate.arm();
+    const inDb = load.numbers.filter((n) => n.startsWith('+1415'));
+    await load.step(120, inDb);
+    // Page 1 committed on the primary alone; page 2 read and waiting.
+    await gate.blocked;
+    const killedAt = log.mark();
+    const oldPort = await cluster.killPrimary();
+    await cluster.waitForFailover(oldPort);
+    gate.release();
+
+    await load.step(100);
+    const sessions = () => log.records(killedAt).filter((r) => r.msg === 'listener lease acquired; following numbers databases').length;
+    await waitForConvergence(fx, load, await cluster.primaryUrl(), prefix, { timeoutMs: 30_000, context: () => `new lease sessions after the kill: ${sessions()}` });
+  }, 240_000);
+});
+
+/** Lets the first page commit of `db` after arm() through, and holds the second until release(). */
+class PageGate {
+  private armed = false;
+  private commits = 0;
+  private open: () => void = () => undefined;
+  private readonly opened = new Promise<void>((resolve) => (this.open = resolve));
+  private signalBlocked: () => void = () => undefined;
+  readonly blocked = new Promise<void>((resolve) => (this.signalBlocked = resolve));
+
+  constructor(private readonly db: string) {}
+
+  arm(): void {
+    this.armed = true;
+  }
+
+  release(): void {
+    this.open();
+  }
+
+  async before(db: string): Promise<void> {
+    if (!this.armed || db !== this.db || this.commits < 1) return;
+    this.signalBlocked();
+    await this.opened;
+  }
+
+  after(db: string): void {
+    if (this.armed && db === this.db) this.commits++;
+  }
+}
