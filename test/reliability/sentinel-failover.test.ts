@@ -85,10 +85,8 @@ describe.skipIf(Boolean(unavailable))('Redis Sentinel failover', () => {
  * lease TTL is longer than the failover, so the listener keeps its session and its in-memory
  * position: page 2 moves the checkpoint past page 1, which the new primary never had.
  *
- * KNOWN BUG (expected to fail, see docs/redis-ha.md "Known gap"): commit-batch.lua does not
- * check that the stored checkpoint is the one the page was read from, so page 1's changes are
- * missing from the index and the accounts rebuilt from it drift; rescans start from the moved
- * checkpoint and never read page 1 again. Remove `.fails` once the commit compares the checkpoint.
+ * Page 2's commit finds the checkpoint is not where page 2 was read from (page 1's move was
+ * lost) and is refused; the drain reads again from the stored checkpoint, page 1 included.
  */
 describe.skipIf(Boolean(unavailable))('Redis Sentinel failover that loses the last acknowledged writes', () => {
   let couch: CouchHandle;
@@ -108,7 +106,7 @@ describe.skipIf(Boolean(unavailable))('Redis Sentinel failover that loses the la
     await couch?.stop();
   });
 
-  it.fails('ends with zero drift even when a drain spans the failover', async () => {
+  it('ends with zero drift even when a drain spans the failover', async () => {
     const target = configuredRedisTarget(loadConfig(cluster.env())) as RedisTarget;
     load = new NumberLoad({ couchUrl: couch.url, seed: 7108, prefixes: ['+1415', '+1212'], numbersPerDb: 80, accounts: 15 });
     await load.setup();
