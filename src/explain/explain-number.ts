@@ -111,7 +111,8 @@ export function explainNumber(f: ExplainFacts): NumberExplanation {
   const { doc, info } = summarizeDoc(f);
   const listing = info ? listingAccounts(info) : [];
   const data = info && listing.length > 0 ? entryData(info) : undefined;
-  const mustList = listing.map((accountId) => ({ accountId, rule: ruleOf(info!, accountId) }));
+  // The owner first, then the reserve history accounts (sorted).
+  const mustList = listing.map((accountId) => ({ accountId, rule: ruleOf(info!, accountId) })).sort((a, b) => Number(a.rule !== 'owner') - Number(b.rule !== 'owner'));
   const index = summarizeIndex(f, listing, data);
   const rules = new Map(mustList.map((m) => [m.accountId, m.rule]));
   const accounts = [...new Set([...accountsToCheckOf(f), ...listing])].sort().map((accountId) => explainAccount(f, accountId, rules, data));
