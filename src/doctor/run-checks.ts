@@ -25,6 +25,8 @@ export interface PreflightTargets {
   couchUrl: string;
   redis: Redis;
   allowEviction: boolean;
+  /** Why Redis cannot be reached, when the caller's connection attempt already failed. */
+  redisError?: string;
 }
 
 const COUCH_CHECKS = ['couch_version', 'couch_admin', 'global_changes_db', 'global_changes_delay', 'numbers_databases', 'account_databases'];
@@ -33,7 +35,7 @@ const REDIS_CHECKS = ['redis_eviction', 'redis_persistence'];
 const range = (start: string) => `_all_dbs?startkey=${encodeURIComponent(JSON.stringify(start))}&endkey=${encodeURIComponent(JSON.stringify(`${start}\ufff0`))}`;
 
 export async function runPreflight(t: PreflightTargets): Promise<CheckResult[]> {
-  const [couch, redis] = await Promise.all([couchChecks(new CouchProbe(t.couchUrl)), redisChecks(t.redis, t.allowEviction)]);
+  const [couch, redis] = await Promise.all([couchChecks(new CouchProbe(t.couchUrl)), redisChecks(t.redis, t.allowEviction, t.redisError)]);
   return [...couch.results, ...redis.results, judgeClock([couch.clock, redis.clock])];
 }
 
@@ -73,9 +75,10 @@ async function couchChecks(probe: CouchProbe): Promise<{ results: CheckResult[];
   return { results, clock: couchClockReading(root) };
 }
 
-async function redisChecks(redis: Redis, allowEviction: boolean): Promise<{ results: CheckResult[]; clock: ClockReading }> {
+async function redisChecks(redis: Redis, allowEviction: boolean, knownError: string | undefined): Promise<{ results: CheckResult[]; clock: ClockReading }> {
   let server: Map<string, string>;
   try {
+    if (knownError !== undefined) throw new Error(knownError);
     server = parseInfo(await redis.info('server'));
   } catch (err) {
     const message = `Redis does not answer: ${err instanceof Error ? err.message : String(err)}`;

@@ -42,10 +42,17 @@ async function doctor(flags: Record<string, unknown> & { json?: boolean }): Prom
   }
   secrets.push(...services.secrets);
   const redis = openRedis(services, { lazyConnect: true, connectTimeout: 5000, maxRetriesPerRequest: 1, retryStrategy: (times) => (times > 2 ? null : 200 * times) });
-  redis.on('error', (e: Error) => logger.debug({ err: e.message }, 'redis connection error'));
+  let lastRedisError = '';
+  redis.on('error', (e: Error) => {
+    lastRedisError = e.message;
+    logger.debug({ err: e.message }, 'redis connection error');
+  });
   try {
-    await redis.connect().catch(() => undefined);
-    const checks = await runPreflight({ couchUrl: services.couchUrl, redis, allowEviction: config.allowEviction });
+    const redisError = await redis.connect().then(
+      () => undefined,
+      (e: Error) => redactUrl(lastRedisError || e.message),
+    );
+    const checks = await runPreflight({ couchUrl: services.couchUrl, redis, allowEviction: config.allowEviction, ...(redisError ? { redisError } : {}) });
     const report = doctorReport(redactUrl(services.couchUrl), redactUrl(services.redisUrl), checks);
     process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderDoctor(report));
     return report.exitCode;
