@@ -7,6 +7,8 @@ import { addReindexCommand } from './commands/reindex-command.js';
 import { addVerifyCommand } from './commands/verify-command.js';
 import { addStatusCommand } from './commands/status-command.js';
 import { addDemoCommand } from './commands/demo-command.js';
+import { addDoctorCommand } from './commands/doctor-command.js';
+import { addExplainCommand } from './commands/explain-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('numbers-sync')
@@ -21,5 +23,7 @@ export function buildProgram(): Command {
   addVerifyCommand(program);
   addStatusCommand(program);
   addDemoCommand(program);
+  addDoctorCommand(program);
+  addExplainCommand(program);
   return program;
 }

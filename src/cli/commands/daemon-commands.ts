@@ -6,6 +6,7 @@ import { Daemon } from '../../daemon.js';
 import { Metrics } from '../../metrics/metrics.js';
 import { startOpsEndpoint, type OpsEndpoint } from '../../http/ops-endpoint.js';
 import { resolveServices } from '../../runtime/services.js';
+import { logPreflight } from '../../doctor/log-preflight.js';
 
 type Roles = { listen: boolean; work: boolean };
 
@@ -146,4 +147,6 @@ export async function runDaemon(config: Config, roles: Roles, flags: Record<stri
   if (stopping) return;
   daemon.start();
   logger.info({ roles, couch: daemon.couch.displayUrl, ops: ops.url }, 'numbers-sync started');
+  // The checks of `numbers-sync doctor`, logged once per start; never blocks or fails it.
+  void logPreflight({ couchUrl: services.couchUrl, redis: daemon.redis, allowEviction: config.allowEviction }, logger.child({ role: 'preflight' }));
 }
