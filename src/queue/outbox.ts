@@ -17,6 +17,8 @@ export class RebuildOutbox {
   private retryTimer: NodeJS.Timeout | undefined;
   private retryAttempt = 0;
   private flushing: Promise<number> | undefined;
+  /** Tokens whose delivery is under way: a flush leaves their marks to it (no second job per change). */
+  private readonly delivering = new Set<string>();
 
   constructor(
     private readonly index: NumberIndex,
@@ -39,6 +41,7 @@ export class RebuildOutbox {
    */
   async deliver(token: string, accounts: string[]): Promise<void> {
     if (this.held || accounts.length === 0) return;
+    this.delivering.add(token);
     try {
       await this.queue.request(accounts);
       await this.index.clearDirty(token, accounts);
@@ -46,6 +49,8 @@ export class RebuildOutbox {
       if (err instanceof LeaseLostError || err instanceof IndexLostError) throw err;
       this.logger?.warn({ accounts: accounts.length, err: err instanceof Error ? err.message : String(err) }, 'enqueueing rebuilds failed; the outbox keeps them and retries');
       this.retrySoon();
+    } finally {
+      this.delivering.delete(token);
     }
   }
 
@@ -79,12 +84,15 @@ export class RebuildOutbox {
     do {
       const page = await this.index.dirtyAccounts(cursor, 500);
       cursor = page.cursor;
-      if (page.accounts.length === 0) continue;
-      await this.queue.request(page.accounts.map(([account]) => account));
+      // A mark whose page is being delivered right now is that delivery's to clear: requesting
+      // it here too would add a second job for one change while the first runs.
+      const marked = page.accounts.filter(([, token]) => !this.delivering.has(token));
+      if (marked.length === 0) continue;
+      await this.queue.request(marked.map(([account]) => account));
       const byToken = new Map<string, string[]>();
-      for (const [account, token] of page.accounts) byToken.set(token, [...(byToken.get(token) ?? []), account]);
+      for (const [account, token] of marked) byToken.set(token, [...(byToken.get(token) ?? []), account]);
       for (const [token, accounts] of byToken) await this.index.clearDirty(token, accounts);
-      total += page.accounts.length;
+      total += marked.length;
     } while (cursor !== '0');
     return total;
   }
