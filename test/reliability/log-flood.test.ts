@@ -1,14 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
+import { freshAccountId, freshNumbers, freshPrefixes } from '../harness/ids.js';
 import { LogCapture } from '../harness/log-capture.js';
 import type { CouchFixture } from '../harness/numbers.js';
 import { waitFor } from '../harness/wait.js';
 import type { Daemon } from '../../src/daemon.js';
 
-const A = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
-const N = '+14155550100';
-const LATER = '+14155550101';
+// Ids of its own, so the listing it asserts holds on a shared server too.
+const A = freshAccountId();
+const [P] = freshPrefixes(1) as [string];
+const [N, LATER] = freshNumbers(P, 2) as [string, string];
 
 // Issue 15 item 10: one 204 KB doc with 1,000 invalid reserve-history ids wrote 1,000 warning
 // lines (340 KB) per revision. Now: one line per doc revision, with counts and a bounded sample.
@@ -18,7 +20,7 @@ describe('log flooding by one hostile doc', () => {
   let daemon: Daemon | undefined;
 
   beforeAll(async () => {
-    ({ couch, fx } = await privateCouchWith({ accounts: [A], numbersDbs: ['numbers/+1415'] }));
+    ({ couch, fx } = await privateCouchWith({ accounts: [A], numbersDbs: [`numbers/${P}`] }));
   });
 
   afterAll(async () => {
