@@ -102,6 +102,9 @@ export class DbDrainer {
   /** One scheduled task of a database: forget it, check it is the same instance, drain or reindex it. */
   async run(epoch: string, db: string, task: DrainTask, signal: AbortSignal): Promise<void> {
     let requests = task.reindex ?? [];
+    // A database reported created that the index knows nothing of holds nothing stale: a plain
+    // drain reads it (the reindex is for a name reused by a database deleted unnoticed).
+    if (requests.length > 0 && requests.every((r) => r.reason === 'created') && !task.forget && (await this.indexHoldsNothingOf(db))) requests = [];
     if (task.forget) {
       // Reported deleted, but there again: re-created since. Re-indexing removes what only the
       // old database held after reading the new one; forgetting first would take every number
@@ -301,6 +304,11 @@ export class DbDrainer {
     if (Object.keys(repairs).length > 0) logger.warn({ db, reasons, read, repairs }, 'reindex repaired the index');
     else logger.info({ db, reasons, read, ms: result.ms }, 'reindex found the index correct');
     return result;
+  }
+
+  private async indexHoldsNothingOf(db: string): Promise<boolean> {
+    const { index } = this.opts;
+    return (await index.checkpoint(db)) === undefined && (await index.numbersOfDb(db)).length === 0;
   }
 
   /**
