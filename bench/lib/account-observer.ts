@@ -3,6 +3,7 @@
 // Its own delay is measured: probe docs written straight into those databases, timed from the
 // write's acknowledgement to the feed delivering them (CouchDB 3 batches `_db_updates` every
 // 500 ms, which is why the observer no longer follows it).
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CouchClient, ChangesPage } from '../../src/couch/couch-client.js';
 import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/spec/index.js';
@@ -44,6 +45,8 @@ export class AccountObserver {
     private readonly opts: ObserverOptions,
   ) {
     this.followed = new Set(opts.accounts);
+    // One abort listener per open feed request, hundreds at once: not a leak.
+    setMaxListeners(0, this.controller.signal);
   }
 
   /** True when this account's database is followed (only then does `expect` record anything). */
