@@ -3,6 +3,7 @@
 // Its own delay is measured: probe docs written straight into those databases, timed from the
 // write's acknowledgement to the feed delivering them (CouchDB 3 batches `_db_updates` every
 // 500 ms, which is why the observer no longer follows it).
+import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CouchClient, ChangesPage } from '../../src/couch/couch-client.js';
@@ -37,6 +38,8 @@ export class AccountObserver {
   private readonly loops: Array<Promise<void>> = [];
   private readonly followed: ReadonlySet<string>;
   private readonly probes = new Map<string, Probe>();
+  /** Probe doc ids of this observer: each pass has its own (a reused id would conflict). */
+  private readonly probePrefix = `${PROBE_PREFIX}${randomBytes(4).toString('hex')}-`;
   readonly settled: Expectation[] = [];
   docReads = 0;
 
@@ -111,7 +114,7 @@ export class AccountObserver {
         since = page.last_seq;
         for (const row of page.results) {
           if (row.id === PHONE_NUMBERS_DOC_ID && row.doc) this.settle(accountId, row.doc, now);
-          else if (row.id.startsWith(PROBE_PREFIX)) {
+          else if (row.id.startsWith(this.probePrefix)) {
             const probe = this.probes.get(row.id);
             if (probe && probe.seenAt === undefined) probe.seenAt = now;
           }
@@ -129,7 +132,7 @@ export class AccountObserver {
     for (let i = 0; !signal.aborted && accounts.length > 0; i++) {
       await sleep(intervalMs, undefined, { signal }).catch(() => undefined);
       if (signal.aborted) break;
-      const id = `${PROBE_PREFIX}${i}`;
+      const id = `${this.probePrefix}${i}`;
       const probe: Probe = {};
       this.probes.set(id, probe);
       try {
