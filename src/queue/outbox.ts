@@ -17,6 +17,8 @@ export class RebuildOutbox {
   private retryTimer: NodeJS.Timeout | undefined;
   private retryAttempt = 0;
   private flushing: Promise<number> | undefined;
+  /** Deliveries between their enqueue and the clearing of their marks. */
+  private readonly delivering = new Set<Promise<void>>();
 
   constructor(
     private readonly index: NumberIndex,
@@ -39,6 +41,16 @@ export class RebuildOutbox {
    */
   async deliver(token: string, accounts: string[]): Promise<void> {
     if (this.held || accounts.length === 0) return;
+    const delivery = this.enqueueAndClear(token, accounts);
+    this.delivering.add(delivery);
+    try {
+      await delivery;
+    } finally {
+      this.delivering.delete(delivery);
+    }
+  }
+
+  private async enqueueAndClear(token: string, accounts: string[]): Promise<void> {
     try {
       await this.queue.request(accounts);
       await this.index.clearDirty(token, accounts);
@@ -74,6 +86,9 @@ export class RebuildOutbox {
   }
 
   private async scanAndEnqueue(): Promise<number> {
+    // A delivery in flight has enqueued its accounts but not cleared their marks yet: scanning
+    // now would request them a second time (and, with a job already running, a second rebuild).
+    await Promise.allSettled([...this.delivering]);
     let cursor = '0';
     let total = 0;
     do {
