@@ -1,8 +1,13 @@
-// Sees account docs change: follows _db_updates and, for an account database with pending
-// expectations, reads its phone_numbers doc and settles every expectation it now satisfies.
+// Sees account docs change: follows a longpoll `_changes` feed (include_docs) of each sampled
+// account database and settles every expectation the phone_numbers doc it delivers satisfies.
+// Its own delay is measured: probe docs written straight into those databases, timed from the
+// write's acknowledgement to the feed delivering them (CouchDB 3 batches `_db_updates` every
+// 500 ms, which is why the observer no longer follows it).
+import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CouchClient } from '../../src/couch/couch-client.js';
-import { accountDbName, accountIdFromDbName, PHONE_NUMBERS_DOC_ID } from '../../src/spec/index.js';
+import type { CouchClient, ChangesPage } from '../../src/couch/couch-client.js';
+import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/spec/index.js';
 
 export interface Expectation {
   number: string;
@@ -13,22 +18,59 @@ export interface Expectation {
   seenAt?: number;
 }
 
+export interface ObserverOptions {
+  /** Accounts whose databases are followed; expectations of any other account are ignored. */
+  accounts: readonly string[];
+  /** Interval of the self-delay probes (0 = none). */
+  probeIntervalMs?: number;
+}
+
+interface Probe {
+  writtenAt?: number;
+  seenAt?: number;
+}
+
+const PROBE_PREFIX = 'bench-observer-probe-';
+
 export class AccountObserver {
   private readonly pending = new Map<string, Expectation[]>();
   private readonly controller = new AbortController();
-  private loop: Promise<void> | undefined;
+  private readonly loops: Array<Promise<void>> = [];
+  private readonly followed: ReadonlySet<string>;
+  private readonly probes = new Map<string, Probe>();
+  /** Probe doc ids of this observer: each pass has its own (a reused id would conflict). */
+  private readonly probePrefix = `${PROBE_PREFIX}${randomBytes(4).toString('hex')}-`;
   readonly settled: Expectation[] = [];
   docReads = 0;
 
-  constructor(private readonly couch: CouchClient) {}
+  constructor(
+    private readonly couch: CouchClient,
+    private readonly opts: ObserverOptions,
+  ) {
+    this.followed = new Set(opts.accounts);
+    // One abort listener per open feed request, hundreds at once: not a leak.
+    setMaxListeners(0, this.controller.signal);
+  }
 
-  /** Starts following from now; resolves once the feed position is taken. */
+  /** True when this account's database is followed (only then does `expect` record anything). */
+  observes(accountId: string): boolean {
+    return this.followed.has(accountId);
+  }
+
+  /** Starts following from now; resolves once every feed position is taken. */
   async start(): Promise<void> {
-    const first = await this.couch.request<{ last_seq: unknown }>({ path: '_db_updates', qs: { feed: 'normal', since: 'now' } });
-    this.loop = this.follow(first.last_seq);
+    const positions = await Promise.all(
+      [...this.followed].map(async (accountId) => {
+        const info = await this.couch.request<{ update_seq: unknown }>({ db: accountDbName(accountId) });
+        return [accountId, info.update_seq] as const;
+      }),
+    );
+    for (const [accountId, since] of positions) this.loops.push(this.follow(accountId, since));
+    if ((this.opts.probeIntervalMs ?? 0) > 0) this.loops.push(this.probe(this.opts.probeIntervalMs!));
   }
 
   expect(accountId: string, expectation: Expectation): void {
+    if (!this.followed.has(accountId)) return;
     const list = this.pending.get(accountId) ?? [];
     list.push(expectation);
     this.pending.set(accountId, list);
@@ -38,6 +80,13 @@ export class AccountObserver {
     let n = 0;
     for (const list of this.pending.values()) n += list.length;
     return n;
+  }
+
+  /** The observer's own delay, ms: probe write acknowledged -> delivered by its feed. */
+  selfDelays(): number[] {
+    const out: number[] = [];
+    for (const p of this.probes.values()) if (p.writtenAt !== undefined && p.seenAt !== undefined) out.push(Math.max(0, p.seenAt - p.writtenAt));
+    return out;
   }
 
   /** Waits until nothing is pending, polling stragglers directly; returns what never showed up. */
@@ -52,23 +101,45 @@ export class AccountObserver {
 
   async stop(): Promise<void> {
     this.controller.abort();
-    await this.loop?.catch(() => undefined);
+    await Promise.all(this.loops.map((l) => l.catch(() => undefined)));
   }
 
-  private async follow(since: unknown): Promise<void> {
+  private async follow(accountId: string, since: unknown): Promise<void> {
     const signal = this.controller.signal;
+    const db = accountDbName(accountId);
     while (!signal.aborted) {
       try {
-        const page = await this.couch.dbUpdates({ since, timeoutMs: 10_000, signal });
+        const page = await this.couch.request<ChangesPage>({ db, path: '_changes', qs: { feed: 'longpoll', since, include_docs: true, timeout: 10_000 }, timeoutMs: 20_000, signal });
+        const now = performance.now();
         since = page.last_seq;
-        const accounts = new Set<string>();
-        for (const update of page.results) {
-          const accountId = accountIdFromDbName(update.db_name);
-          if (accountId && this.pending.has(accountId)) accounts.add(accountId);
+        for (const row of page.results) {
+          if (row.id === PHONE_NUMBERS_DOC_ID && row.doc) this.settle(accountId, row.doc, now);
+          else if (row.id.startsWith(this.probePrefix)) {
+            const probe = this.probes.get(row.id);
+            if (probe && probe.seenAt === undefined) probe.seenAt = now;
+          }
         }
-        await Promise.all([...accounts].map((a) => this.check(a)));
       } catch {
         if (!signal.aborted) await sleep(100);
+      }
+    }
+  }
+
+  /** Writes a fresh probe doc into the followed databases in turn, one every intervalMs. */
+  private async probe(intervalMs: number): Promise<void> {
+    const signal = this.controller.signal;
+    const accounts = [...this.followed];
+    for (let i = 0; !signal.aborted && accounts.length > 0; i++) {
+      await sleep(intervalMs, undefined, { signal }).catch(() => undefined);
+      if (signal.aborted) break;
+      const id = `${this.probePrefix}${i}`;
+      const probe: Probe = {};
+      this.probes.set(id, probe);
+      try {
+        await this.couch.request({ method: 'put', db: accountDbName(accounts[i % accounts.length]!), path: id, body: { probe: i }, signal });
+        probe.writtenAt = performance.now();
+      } catch {
+        this.probes.delete(id);
       }
     }
   }
@@ -77,12 +148,15 @@ export class AccountObserver {
     if (!this.pending.has(accountId)) return;
     this.docReads++;
     const doc = await this.couch.getDoc(accountDbName(accountId), PHONE_NUMBERS_DOC_ID);
-    const now = performance.now();
-    // Re-read the list: expectations may have been added while the doc was being fetched.
-    const list = this.pending.get(accountId) ?? [];
+    if (doc) this.settle(accountId, doc, performance.now());
+  }
+
+  private settle(accountId: string, doc: Record<string, unknown>, now: number): void {
+    const list = this.pending.get(accountId);
+    if (!list) return;
     const still: Expectation[] = [];
     for (const e of list) {
-      const entry = doc?.[e.number] as { updated?: number } | undefined;
+      const entry = doc[e.number] as { updated?: number } | undefined;
       if (typeof entry?.updated === 'number' && entry.updated >= e.updated) {
         // Seen before the write's acknowledgement was processed counts as zero lag (see lagMs).
         e.seenAt = now;

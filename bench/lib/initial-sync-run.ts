@@ -6,7 +6,7 @@ import { generateDataset } from './dataset.js';
 import { seedDataset } from './seed.js';
 import { World } from './world.js';
 import { DaemonProcess } from './daemon-process.js';
-import { RssSampler } from './proc.js';
+import { cpuSeconds, RssSampler } from './proc.js';
 import { QueueProbe } from './queue-probe.js';
 import { physicalLimit, type LimitResult } from './physical-limit.js';
 import { indexBytesPerNumber, usedMemory } from './redis-memory.js';
@@ -29,6 +29,8 @@ export interface InitialSyncRun {
   /** Same, from the daemon's "started" log line (process start-up excluded). */
   syncMs: number;
   startupMs: number;
+  /** CPU (user + system) the daemon process used from its spawn to every account doc correct, ms. */
+  daemonCpuMs?: number;
   /** From the daemon's start to its index replay complete (the rest is rebuilding accounts). */
   replayMs?: number;
   verdict: Verdict;
@@ -91,6 +93,8 @@ async function measure(ctx: BenchContext, heapCapMb: number | undefined): Promis
       verifyRounds++;
     }
     const daemonMs = done - t;
+    const cpu = await cpuSeconds(daemon.pid);
+    const daemonCpuMs = cpu === undefined ? undefined : cpu * 1000;
     const replayed = daemon.find('index replay complete; reconciling every account');
     const replayMs = replayed ? Number(replayed.time) - Number(started.time) : undefined;
     sampler.stop();
@@ -110,6 +114,7 @@ async function measure(ctx: BenchContext, heapCapMb: number | undefined): Promis
       daemonMs,
       syncMs: daemonMs - startupMs,
       startupMs,
+      daemonCpuMs,
       replayMs,
       verdict,
       verifyRounds,

@@ -32,6 +32,8 @@ export interface BenchOptions {
   steadyRate: number;
   /** Writer passes, as fractions of the measured capacity (the target is defined at 0.5). */
   steadyFractions: number[];
+  /** Account databases the steady-state observer follows (its lag sample); 0 = every account. */
+  observeAccounts: number;
   burstUpdates: number;
   burstNumbers: number;
   burstWindowMs: number;
@@ -69,6 +71,7 @@ const FLAGS = {
   'steady-numbers': { type: 'string', help: 'numbers of the steady-state data set (default --numbers)' },
   'steady-rate': { type: 'string', help: 'writer rate in writes/s (default: --steady-fractions of the measured capacity)' },
   'steady-fractions': { type: 'string', help: 'writer passes as fractions of the measured write capacity (default 0.5,0.25)' },
+  'observe-accounts': { type: 'string', help: 'account databases whose _changes the steady-state observer follows, its lag sample (default 200; 0 = all)' },
   'burst-updates': { type: 'string', help: 'updates in the burst (default 1000)' },
   'burst-numbers': { type: 'string', help: 'numbers of the burst account (default 100)' },
   'burst-window-ms': { type: 'string', help: 'burst duration (default 1000)' },
@@ -107,6 +110,7 @@ export function defaultOptions(overrides: Partial<BenchOptions> = {}): BenchOpti
     steadyNumbers: numbers,
     steadyRate: 0,
     steadyFractions: [0.5, 0.25],
+    observeAccounts: 200,
     burstUpdates: 1000,
     burstNumbers: 100,
     burstWindowMs: 1000,
@@ -166,6 +170,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     if (items.length === 0 || items.some((f) => !(f > 0 && f <= 1))) throw new OptionsError(`--steady-fractions: expected numbers in (0, 1] separated by commas, got '${fractions}'`);
     overrides.steadyFractions = items;
   }
+  set('observeAccounts', num('observe-accounts', 0));
   set('burstUpdates', num('burst-updates', 1));
   set('burstNumbers', num('burst-numbers', 1));
   set('burstWindowMs', num('burst-window-ms', 1));

@@ -11,6 +11,7 @@ export const initialSync: Scenario = async (ctx) => {
     rows: [
       { metric: 'time to every account doc correct', value: run.syncMs / 1000, unit: 's', baseline: run.limit.ms / 1000, baselineLabel: 'physical limit', ratio, ratioLabel: 'of limit', target: '<= 2x', ok: ratio <= 2 && run.verdict.ok },
       { metric: 'numbers synced per second', value: run.numbers / (run.syncMs / 1000), unit: '/s', baseline: run.numbers / (run.limit.ms / 1000), baselineLabel: 'physical limit' },
+      ...(run.daemonCpuMs === undefined ? [] : [{ metric: 'daemon CPU per number synced (start-up included)', value: run.daemonCpuMs / run.numbers, unit: 'ms', baseline: run.daemonCpuMs, baselineLabel: 'CPU in all' }]),
       { metric: 'accounts verified correct', value: run.verdict.checked - run.verdict.drifting, unit: '', baseline: run.accounts, baselineLabel: 'accounts', ok: run.verdict.ok },
     ],
     details: { ...run, rss: undefined },

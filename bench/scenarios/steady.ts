@@ -1,5 +1,6 @@
 // Scenario 3: a writer updates random numbers at a fixed share of the server's write capacity;
 // lag from each number write to the owner's account doc showing it. One pass per fraction.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { generateDataset, type NumberDoc } from '../lib/dataset.js';
 import { seedDataset } from '../lib/seed.js';
 import { World } from '../lib/world.js';
@@ -11,7 +12,7 @@ import { AccountObserver, lagBreakdown, lagMs, type LagBreakdown } from '../lib/
 import { runRateWriter, type RateWriterResult } from '../lib/rate-writer.js';
 import { Random } from '../../test/harness/random.js';
 import { percentile } from '../lib/stats.js';
-import { CpuMeter } from '../lib/proc.js';
+import { CpuMeter, cpuSeconds } from '../lib/proc.js';
 import type { Scenario } from '../lib/context.js';
 import type { ResultRow } from '../lib/report.js';
 
@@ -30,6 +31,13 @@ interface Pass {
   jobTimings: Awaited<ReturnType<QueueProbe['recentJobTimings']>>;
   /** Where the lag of the last updates went (those whose job BullMQ still keeps). */
   breakdown: LagBreakdown;
+  /** The observer's own delay (probe write acknowledged -> seen in its feed), ms. */
+  observerSelfDelayMs: { p50: number; p99: number; count: number };
+  /** Daemon CPU (user + system) from the writer's start to every update synced, per update written. */
+  daemonCpuMsPerChange: number;
+  /** Same, less the daemon's idle CPU (measured for 2 s before the pass) over the same time. */
+  daemonCpuMsPerChangeNet: number;
+  daemonIdleCores: number;
 }
 
 export const steady: Scenario = async (ctx) => {
@@ -53,13 +61,22 @@ export const steady: Scenario = async (ctx) => {
     for (const list of dataset.docsByDb.values()) for (const doc of list) docs.set(doc._id, { ...doc, _rev: revs.get(doc._id) });
     const random = new Random(o.seed + 1);
     const plan: Array<{ fraction?: number; rate: number }> = o.steadyRate ? [{ rate: o.steadyRate }] : o.steadyFractions.map((f) => ({ fraction: f, rate: capacity.writesPerSecond * f }));
+    // The lag sample: updates of these accounts, whose databases the observer follows (the
+    // writer still updates numbers of every account).
+    const owners = [...new Set(dataset.owners.values())];
+    const sampleRandom = new Random(o.seed + 2);
+    const observed = o.observeAccounts === 0 || o.observeAccounts >= owners.length ? owners : Array.from({ length: o.observeAccounts }, () => owners.splice(sampleRandom.int(owners.length), 1)[0]!);
+    ctx.log(`steady: observing ${observed.length} account databases`);
     const passes: Pass[] = [];
     for (const { fraction, rate } of plan) {
       ctx.log(`steady: writing ${rate.toFixed(0)} updates/s for ${o.steadySeconds} s${fraction ? ` (${fraction * 100}% of capacity)` : ''}`);
       await probe.waitEmpty(5 * 60_000);
-      const observer = new AccountObserver(world.couch);
+      const observer = new AccountObserver(world.couch, { accounts: observed, probeIntervalMs: 100 });
       await observer.start();
       try {
+        const daemonIdleCores = await idleCores(daemon.pid, 2000);
+        const daemonCpuBefore = await cpuSeconds(daemon.pid);
+        const cpuStartedAt = performance.now();
         const cpu = await CpuMeter.start({ couch: world.couchPid, daemon: daemon.pid, redis: world.redisPid, bench: process.pid });
         const queueBacklog: number[] = [];
         const sampler = setInterval(() => void probe.pending().then((n) => queueBacklog.push(n)), 1000);
@@ -68,10 +85,17 @@ export const steady: Scenario = async (ctx) => {
         const cpuShare = await cpu.stop();
         const jobTimings = await probe.recentJobTimings();
         const unseen = await observer.drain(120_000);
+        await probe.waitEmpty(5 * 60_000);
+        const daemonCpuAfter = await cpuSeconds(daemon.pid);
+        const daemonCpuMs = daemonCpuBefore === undefined || daemonCpuAfter === undefined ? Number.NaN : (daemonCpuAfter - daemonCpuBefore) * 1000;
+        const daemonCpuMsPerChange = daemonCpuMs / Math.max(1, writer.written);
+        const daemonCpuMsPerChangeNet = (daemonCpuMs - daemonIdleCores * (performance.now() - cpuStartedAt)) / Math.max(1, writer.written);
+        const selfDelays = observer.selfDelays();
+        const observerSelfDelayMs = { p50: percentile(selfDelays, 50), p99: percentile(selfDelays, 99), count: selfDelays.length };
         const breakdown = lagBreakdown(observer.settled, await probe.recentJobs(), (n) => dataset.owners.get(n), (v) => percentile(v, 50));
         const lags = observer.settled.map(lagMs).filter((l): l is number => l !== undefined);
         const p = (q: number) => percentile(lags, q);
-        passes.push({ fraction, rate, achievedRate: writer.written / (writer.elapsedMs / 1000), writer, unseen, lagMs: { p50: p(50), p90: p(90), p95: p(95), p99: p(99), max: p(100), count: lags.length }, cpuShare, queueBacklog, jobTimings, breakdown });
+        passes.push({ fraction, rate, achievedRate: writer.written / (writer.elapsedMs / 1000), writer, unseen, lagMs: { p50: p(50), p90: p(90), p95: p(95), p99: p(99), max: p(100), count: lags.length }, cpuShare, queueBacklog, jobTimings, breakdown, observerSelfDelayMs, daemonCpuMsPerChange, daemonCpuMsPerChangeNet, daemonIdleCores });
       } finally {
         await observer.stop();
       }
@@ -84,6 +108,15 @@ export const steady: Scenario = async (ctx) => {
   }
 };
 
+/** Share of a core a process uses while nothing happens, over `ms`. */
+async function idleCores(pid: number, ms: number): Promise<number> {
+  const before = await cpuSeconds(pid);
+  const t = performance.now();
+  await sleep(ms);
+  const after = await cpuSeconds(pid);
+  return before === undefined || after === undefined ? 0 : (after - before) / ((performance.now() - t) / 1000);
+}
+
 function rowsOf(pass: Pass, capacity: Capacity): ResultRow[] {
   const at = pass.fraction ? ` @${Math.round(pass.fraction * 100)}%` : '';
   const primary = pass.fraction === undefined || pass.fraction === 0.5;
@@ -93,6 +126,8 @@ function rowsOf(pass: Pass, capacity: Capacity): ResultRow[] {
     { metric: `lag p95${at}`, value: pass.lagMs.p95, unit: 'ms' },
     { metric: `lag p99${at}`, value: pass.lagMs.p99, unit: 'ms', target: '< 1000 ms', ok: pass.lagMs.p99 < 1000 && pass.unseen === 0 },
     { metric: `lag p50 split: listener / queue / rebuild / observer${at}`, value: pass.breakdown.listenerMs, unit: 'ms', baseline: pass.breakdown.queueMs, baselineLabel: `queue, ${pass.breakdown.rebuildMs.toFixed(0)} rebuild, ${pass.breakdown.observerMs.toFixed(0)} observer` },
-    { metric: `updates seen in account docs${at}`, value: pass.lagMs.count, unit: '', baseline: pass.writer.written, baselineLabel: 'written', ok: pass.unseen === 0 && pass.writer.failed === 0 },
+    { metric: `observer self-delay p50 / p99${at}`, value: pass.observerSelfDelayMs.p50, unit: 'ms', baseline: pass.observerSelfDelayMs.p99, baselineLabel: `p99, ${pass.observerSelfDelayMs.count} probes` },
+    { metric: `updates seen in sampled account docs${at}`, value: pass.lagMs.count, unit: '', baseline: pass.writer.written, baselineLabel: 'written to all accounts', ok: pass.unseen === 0 && pass.writer.failed === 0 },
+    { metric: `daemon CPU per change${at}`, value: pass.daemonCpuMsPerChange, unit: 'ms', baseline: pass.daemonCpuMsPerChangeNet, baselineLabel: `less idle CPU, ${pass.daemonIdleCores.toFixed(3)} cores`, target: '<= 1 ms', ok: pass.daemonCpuMsPerChange <= 1 },
   ];
 }

@@ -134,7 +134,7 @@ export const OPTIONS = {
   coalesceMs: {
     env: 'NUMBERS_SYNC_COALESCE_MS',
     schema: int(0, 60_000).default(100),
-    help: 'A rebuild waits this long after the first change to its account; later changes join it, so a burst writes the account doc a few times, not once per change.',
+    help: 'Coalescing window: a rebuild of an account requested again within this time of its previous request waits this long, and later changes join it, so a burst writes the account doc a few times; an isolated change is rebuilt at once.',
   },
   auditIntervalMs: {
     env: 'NUMBERS_SYNC_AUDIT_INTERVAL_MS',

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Queue, type ConnectionOptions } from 'bullmq';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Metrics } from '../metrics/metrics.js';
+import { CoalesceWindow } from './coalesce-window.js';
 
 export const REBUILD_QUEUE_NAME = 'rebuild';
 export const REBUILD_JOB_NAME = 'rebuild-account';
@@ -10,11 +12,15 @@ export interface RebuildJobData {
 }
 
 export interface RebuildQueueOptions {
-  connection: ConnectionOptions;
+  /** Shared with BullMQ's queue; also keeps each account's coalescing window. */
+  connection: Redis;
   prefix: string;
   attempts: number;
   backoffMs: number;
-  /** Delay of a new rebuild job: requests for the account within it are deduplicated into it. */
+  /**
+   * Coalescing window: a rebuild requested for an account whose previous request is less than
+   * this old is delayed by it (requests meanwhile are deduplicated into it); any other runs at once.
+   */
   coalesceMs?: number;
   metrics?: Metrics;
   /** Connection errors of the queue. Without a listener BullMQ prints them raw to stderr, with
@@ -30,11 +36,10 @@ export interface RebuildQueueOptions {
 export class RebuildQueue {
   readonly queue: Queue<RebuildJobData>;
   private readonly metrics: Metrics | undefined;
-  private readonly coalesceMs: number;
+  private readonly window: CoalesceWindow;
 
   constructor(opts: RebuildQueueOptions) {
     this.metrics = opts.metrics;
-    this.coalesceMs = opts.coalesceMs ?? 0;
     this.queue = new Queue<RebuildJobData>(REBUILD_QUEUE_NAME, {
       connection: opts.connection,
       prefix: opts.prefix,
@@ -47,6 +52,7 @@ export class RebuildQueue {
       },
     });
     this.queue.on('error', (err: Error) => opts.onError?.(err));
+    this.window = new CoalesceWindow(opts.connection, opts.prefix, opts.coalesceMs ?? 0);
   }
 
   /**
@@ -56,28 +62,30 @@ export class RebuildQueue {
   async request(accountIds: Iterable<string>): Promise<Map<string, string | undefined>> {
     // A fresh job id per request: BullMQ answers a deduplicated add with the existing job's id,
     // which is how deduplications are counted (exactly, and only for this process's requests).
-    const jobs = [...new Set(accountIds)].map((accountId) => ({
-      name: REBUILD_JOB_NAME,
-      data: { accountId },
-      // With a delay the job waits (deduplicating every request) before it runs; the follow-up job
-      // created for a request made during a run is delayed too, so one account's rebuilds are at
-      // least coalesceMs apart however fast its numbers change.
-      opts: {
-        jobId: `${accountId}-${randomUUID()}`,
-        deduplication: { id: accountId, keepLastIfActive: true },
-        ...(this.coalesceMs > 0 ? { delay: this.coalesceMs } : {}),
-      },
-    }));
+    const accounts = [...new Set(accountIds)];
     const ids = new Map<string, string | undefined>();
-    for (let i = 0; i < jobs.length; i += 500) {
-      const added = await this.queue.addBulk(jobs.slice(i, i + 500));
-      added.forEach((job, j) => ids.set(jobs[i + j]!.data.accountId, job.id));
-      this.metrics?.jobsDeduplicated.inc(added.filter((job, j) => job.id !== jobs[i + j]!.opts.jobId).length);
+    for (let i = 0; i < accounts.length; i += 500) {
+      const chunk = accounts.slice(i, i + 500);
+      // Only an account requested within the window waits it: an isolated change is rebuilt at
+      // once, and a burst still coalesces (the follow-up job created for a request made during a
+      // run is delayed too, so a busy account's rebuilds are at least the window apart).
+      const recent = await this.window.markRequested(chunk);
+      const jobs = chunk.map((accountId) => ({
+        name: REBUILD_JOB_NAME,
+        data: { accountId },
+        opts: {
+          jobId: `${accountId}-${randomUUID()}`,
+          deduplication: { id: accountId, keepLastIfActive: true },
+          ...(recent.has(accountId) ? { delay: this.window.windowMs } : {}),
+        },
+      }));
+      const added = await this.queue.addBulk(jobs);
+      added.forEach((job, j) => ids.set(jobs[j]!.data.accountId, job.id));
+      this.metrics?.jobsDeduplicated.inc(added.filter((job, j) => job.id !== jobs[j]!.opts.jobId).length);
     }
-    this.metrics?.jobsEnqueued.inc(jobs.length);
+    this.metrics?.jobsEnqueued.inc(accounts.length);
     return ids;
   }
-
   counts(): Promise<Record<string, number>> {
     return this.queue.getJobCounts('active', 'waiting', 'delayed', 'failed', 'completed', 'prioritized', 'waiting-children');
   }

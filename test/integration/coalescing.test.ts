@@ -6,6 +6,7 @@ import { CouchFixture, revGeneration } from '../harness/numbers.js';
 import { waitFor } from '../harness/wait.js';
 import { freshAccountId, freshNumbers, freshPrefixes } from '../harness/ids.js';
 import type { Daemon } from '../../src/daemon.js';
+import { CoalesceWindow } from '../../src/queue/coalesce-window.js';
 
 const [P] = freshPrefixes(1) as [string];
 
@@ -46,6 +47,34 @@ describe('coalescing and concurrent rebuilds', () => {
     const generation = revGeneration(doc?._rev);
     expect(generation).toBeGreaterThan(0);
     expect(generation).toBeLessThan(100);
+  });
+
+  it('an isolated change is rebuilt at once; a change within the window of the last request waits the window', async () => {
+    // A window far longer than the waits below: a rebuild that waited it could not be seen in time.
+    const windowMs = 60_000;
+    daemon = startTestDaemon(testSettings(couch.url, redisUrl(), uniquePrefix('adaptive'), { coalesceMs: windowMs }));
+    await waitFor(() => daemon!.index.isReady(), { what: 'index ready' });
+    const jobsOf = async (states: Array<'delayed' | 'completed' | 'waiting' | 'active'>) =>
+      (await daemon!.queue.queue.getJobs(states)).filter((job) => job?.data.accountId === A);
+    // The start-up reconcile requested A (it rebuilds every account database it finds): let
+    // that request's window pass, as it would after windowMs.
+    await waitFor(async () => (await jobsOf(['completed'])).length === 1, { what: 'the start-up rebuild of A' });
+    await daemon.redis.del(new CoalesceWindow(daemon.redis, daemon.index.keys.prefix, windowMs).key(A));
+
+    await fx.putNumber({ _id: numbers[0]!, pvt_state: 'in_service', pvt_assigned_to: A });
+    await waitFor(async () => (await fx.listed(A)).length === 1, { what: 'the isolated change listed', timeoutMs: 20_000 });
+    const first = await waitFor(async () => ((await jobsOf(['completed'])).length === 2 ? jobsOf(['completed']) : undefined), { what: 'its rebuild completed' });
+    expect(first!.map((job) => job.opts.delay ?? 0)).toEqual([0, 0]);
+
+    // Requested again within the window: this rebuild waits it (and so coalesces what follows).
+    await fx.putNumber({ _id: numbers[1]!, pvt_state: 'in_service', pvt_assigned_to: A });
+    const delayed = await waitFor(async () => (await jobsOf(['delayed']))[0], { what: 'a delayed rebuild job', timeoutMs: 20_000 });
+    expect(delayed!.opts.delay).toBe(windowMs);
+    expect(await fx.listed(A)).toEqual([numbers[0]]);
+    // Promoted, it runs and lists the second number: the change was not lost, only held.
+    await delayed!.promote();
+    await waitFor(async () => (await fx.listed(A)).length === 2, { what: 'the second change listed', timeoutMs: 20_000 });
+    expect(await fx.drift([A])).toEqual([]);
   });
 
   it('a change made while the account rebuild is running is reflected afterwards', async () => {
