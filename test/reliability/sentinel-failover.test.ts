@@ -134,7 +134,9 @@ describe.skipIf(Boolean(unavailable))('Redis Sentinel failover that loses the la
 
     await load.step(100);
     const sessions = () => log.records(killedAt).filter((r) => r.msg === 'listener lease acquired; following numbers databases').length;
-    await waitForConvergence(fx, load, await cluster.primaryUrl(), prefix, { timeoutMs: 30_000, context: () => `new lease sessions after the kill: ${sessions()}` });
+    // Longer than the lease TTL: under load a session may still end across the failover, and
+    // the next one waits for the old tenure's lease to expire before it resumes.
+    await waitForConvergence(fx, load, await cluster.primaryUrl(), prefix, { timeoutMs: 90_000, context: () => `new lease sessions after the kill: ${sessions()}` });
   }, 240_000);
 });
 
