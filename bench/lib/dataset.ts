@@ -1,5 +1,5 @@
 // A synthetic KAZOO numbering plan (pure): accounts, numbers databases and number docs.
-import { numberDbName } from '../../src/spec/index.js';
+import { numberDbName } from '../../src/rules/index.js';
 import { Random } from '../../test/harness/random.js';
 
 export const T0 = 63871286400; // 2024-01-01 in Gregorian seconds

@@ -1,7 +1,7 @@
 // The "physical limit" of an initial sync: read every number doc once via _changes, compute
 // every account doc in memory, write each once via _bulk_docs. No index, no queue, no re-reads.
 import pMap from 'p-map';
-import { accountDbName, buildAccountDoc, expectedAccountDocs, gregorianSeconds } from '../../src/spec/index.js';
+import { accountDbName, buildAccountDoc, expectedAccountDocs, gregorianSeconds } from '../../src/rules/index.js';
 import type { World } from './world.js';
 
 /** Written beside phone_numbers so the daemon still finds no account doc and does its full job. */

@@ -2,7 +2,7 @@
 // (a closed loop would slow down with the system under test and hide its lag).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CouchClient } from '../../src/couch/couch-client.js';
-import { numberDbName } from '../../src/spec/index.js';
+import { numberDbName } from '../../src/rules/index.js';
 import { T0, type NumberDoc } from './dataset.js';
 import type { Random } from '../../test/harness/random.js';
 import type { AccountObserver, Expectation } from './account-observer.js';

@@ -1,6 +1,6 @@
 // Writes a data set before the daemon starts: databases, then number docs with _bulk_docs.
 import pMap from 'p-map';
-import { accountDbName } from '../../src/spec/index.js';
+import { accountDbName } from '../../src/rules/index.js';
 import type { Dataset, NumberDoc } from './dataset.js';
 import type { World } from './world.js';
 

@@ -1,7 +1,7 @@
 // Scenario 4: a burst of updates to the numbers of one account within a second; the account
 // doc must be written a handful of times (coalescing), and be correct at the end.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/spec/index.js';
+import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/rules/index.js';
 import { generateDataset, T0, type NumberDoc } from '../lib/dataset.js';
 import { bulkWrite, seedDataset } from '../lib/seed.js';
 import { World } from '../lib/world.js';

@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { Redis } from 'ioredis';
 import { NumberIndex } from '../../src/index/number-index.js';
 import { AccountRebuilder } from '../../src/rebuild/account-rebuilder.js';
-import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/spec/index.js';
+import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/rules/index.js';
 import { generateDataset } from '../lib/dataset.js';
 import { seedDataset } from '../lib/seed.js';
 import { World } from '../lib/world.js';

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NumberIndex } from '../../src/index/number-index.js';
 import { RebuildQueue } from '../../src/queue/rebuild-queue.js';
-import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/spec/index.js';
+import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/rules/index.js';
 import { generateDataset } from '../lib/dataset.js';
 import { seedDataset } from '../lib/seed.js';
 import { World } from '../lib/world.js';

@@ -1,5 +1,5 @@
 import pMap from 'p-map';
-import { accountDbName, PHONE_NUMBERS_DOC_ID, type EntryData } from '../spec/index.js';
+import { accountDbName, PHONE_NUMBERS_DOC_ID, type EntryData } from '../rules/index.js';
 import { CouchError } from '../couch/couch-error.js';
 import type { CouchClient } from '../couch/couch-client.js';
 import { listAccountIds } from '../listener/account-dbs.js';

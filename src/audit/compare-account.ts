@@ -1,4 +1,4 @@
-import { entryFor, isNumberKey, jsonEqual, type EntryData } from '../spec/index.js';
+import { entryFor, isNumberKey, jsonEqual, type EntryData } from '../rules/index.js';
 
 export interface WrongEntry {
   number: string;

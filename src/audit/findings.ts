@@ -1,6 +1,6 @@
 // Pure: turns a drift (compare-account.ts) into what an operator needs to read it: the expected
 // and actual entry of every differing number, the differing fields, the bad envelope values.
-import { entryFor, isPlainObject, jsonEqual, type EntryData, type NumberEntry } from '../spec/index.js';
+import { entryFor, isPlainObject, jsonEqual, type EntryData, type NumberEntry } from '../rules/index.js';
 import { compareAccount } from './compare-account.js';
 
 export interface WrongField {

@@ -1,4 +1,4 @@
-import { expectedAccountDocs, isFollowedNumbersDb, type EntryData } from '../spec/index.js';
+import { expectedAccountDocs, isFollowedNumbersDb, type EntryData } from '../rules/index.js';
 import type { CouchClient } from '../couch/couch-client.js';
 import { DEFAULT_MAX_DOC_BYTES } from '../listener/db-drainer.js';
 

@@ -1,7 +1,7 @@
 // Runs every preflight check against one CouchDB and one Redis and returns one verdict per
 // check, in a fixed order. Never throws: a server that does not answer is a failed check.
 import type { Redis } from 'ioredis';
-import { accountIdFromDbName, isFollowedNumbersDb, isNumbersDbName } from '../spec/index.js';
+import { accountIdFromDbName, isFollowedNumbersDb, isNumbersDbName } from '../rules/index.js';
 import { maxmemoryPolicyOf } from '../redis/eviction-policy.js';
 import { CouchProbe, couchClockReading, redisClockReading, redisSavePoints } from './probes.js';
 import {

@@ -1,6 +1,6 @@
 // Pure: why a number is (or is not) listed where it is. Facts read by read-facts.ts go in; the
 // explanation `numbers-sync explain` prints comes out. The rules are docs/rules.md's, through
-// src/spec (readNumberDoc, listingAccounts, entryData) and the audit's comparison (findingFor).
+// src/rules (readNumberDoc, listingAccounts, entryData) and the audit's comparison (findingFor).
 import {
   GREGORIAN_OFFSET,
   LISTED_STATES,
@@ -13,7 +13,7 @@ import {
   type EntryData,
   type NumberEntry,
   type NumberInfo,
-} from '../spec/index.js';
+} from '../rules/index.js';
 import { findingFor, type WrongField } from '../audit/findings.js';
 import type { IndexedNumber } from '../index/number-index.js';
 

@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import type { CouchClient } from '../couch/couch-client.js';
 import { CouchError } from '../couch/couch-error.js';
 import type { NumberIndex } from '../index/number-index.js';
-import { PHONE_NUMBERS_DOC_ID, accountDbName, numberDbName } from '../spec/index.js';
+import { PHONE_NUMBERS_DOC_ID, accountDbName, numberDbName } from '../rules/index.js';
 import { accountsToCheck, type AccountDocFact, type ExplainFacts, type NumberDocFact } from './explain-number.js';
 
 export interface ExplainSources {

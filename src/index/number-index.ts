@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { EntryData } from '../spec/index.js';
+import type { EntryData } from '../rules/index.js';
 import { IndexKeys } from './keys.js';
 import { runScript, SCRIPTS } from './lua-scripts.js';
 

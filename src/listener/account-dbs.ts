@@ -1,4 +1,4 @@
-import { accountIdFromDbName } from '../spec/index.js';
+import { accountIdFromDbName } from '../rules/index.js';
 import type { CouchClient } from '../couch/couch-client.js';
 
 /** Ids of every account database that exists (`account/xx/yy/...` names only). */

@@ -1,4 +1,4 @@
-import { entryData, isE164, listingAccounts, numberDbName, readNumberDoc, type WarningCounts } from '../spec/index.js';
+import { entryData, isE164, listingAccounts, numberDbName, readNumberDoc, type WarningCounts } from '../rules/index.js';
 import type { IndexChange } from '../index/number-index.js';
 import type { ChangeRow } from '../couch/couch-client.js';
 

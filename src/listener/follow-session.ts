@@ -1,4 +1,4 @@
-import { accountDbName, accountIdFromDbName, isFollowedNumbersDb, isNumbersDbName } from '../spec/index.js';
+import { accountDbName, accountIdFromDbName, isFollowedNumbersDb, isNumbersDbName } from '../rules/index.js';
 import { CouchError } from '../couch/couch-error.js';
 import type { CouchClient, DbUpdate } from '../couch/couch-client.js';
 import { IndexLostError, LeaseLostError, type NumberIndex } from '../index/number-index.js';

@@ -1,4 +1,4 @@
-import { PHONE_NUMBERS_DOC_ID } from '../spec/index.js';
+import { PHONE_NUMBERS_DOC_ID } from '../rules/index.js';
 import type { CouchClient } from '../couch/couch-client.js';
 
 export interface CurrentDoc {

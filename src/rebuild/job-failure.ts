@@ -1,6 +1,6 @@
 // How a rebuild failure is handled: pure rules, used by the worker and the failed-job retrier.
 import { CouchError } from '../couch/couch-error.js';
-import { isAccountId } from '../spec/index.js';
+import { isAccountId } from '../rules/index.js';
 
 /** Longest wait of a rebuild postponed by a CouchDB outage: bounds how late it runs once CouchDB is back. */
 export const MAX_OUTAGE_DELAY_MS = 30_000;

@@ -1,6 +1,6 @@
 import pMap from 'p-map';
 import type { Redis } from 'ioredis';
-import { isFollowedNumbersDb } from '../spec/index.js';
+import { isFollowedNumbersDb } from '../rules/index.js';
 import { CouchError } from '../couch/couch-error.js';
 import type { CouchClient } from '../couch/couch-client.js';
 import type { NumberIndex } from '../index/number-index.js';

@@ -1,4 +1,4 @@
-import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../spec/index.js';
+import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../rules/index.js';
 import { CouchError } from '../couch/couch-error.js';
 import type { CouchClient } from '../couch/couch-client.js';
 import type { NumberIndex } from '../index/number-index.js';

@@ -1,5 +1,5 @@
 // Pure: what a reindex or a sweep found wrong, by kind (the `kind` label of numbers_sync_sweep_repairs_total).
-import { jsonEqual } from '../spec/index.js';
+import { jsonEqual } from '../rules/index.js';
 import type { IndexChange, IndexedNumber, NumberState } from '../index/number-index.js';
 
 export type RepairKind =

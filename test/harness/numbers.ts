@@ -1,6 +1,6 @@
 import { CouchClient } from '../../src/couch/couch-client.js';
 import { CouchError } from '../../src/couch/couch-error.js';
-import { accountDbName, isFollowedNumbersDb, numberDbName, PHONE_NUMBERS_DOC_ID } from '../../src/spec/index.js';
+import { accountDbName, isFollowedNumbersDb, numberDbName, PHONE_NUMBERS_DOC_ID } from '../../src/rules/index.js';
 import { readTruth } from '../../src/audit/read-truth.js';
 import { compareAccount, type AccountDrift } from '../../src/audit/compare-account.js';
 

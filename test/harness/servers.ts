@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { accountDbName } from '../../src/spec/index.js';
+import { accountDbName } from '../../src/rules/index.js';
 import { CouchFixture } from './numbers.js';
 import { startTestCouch } from './test-couch.js';
 

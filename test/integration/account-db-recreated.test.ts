@@ -3,7 +3,7 @@ import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../h
 import { CouchFixture } from '../harness/numbers.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { waitFor } from '../harness/wait.js';
-import { accountDbName } from '../../src/spec/index.js';
+import { accountDbName } from '../../src/rules/index.js';
 import type { Daemon } from '../../src/daemon.js';
 
 const A = '3ec3ea7e3ec3ea7e3ec3ea7e3ec3ea01';

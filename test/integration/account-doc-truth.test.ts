@@ -4,7 +4,7 @@ import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { CouchFixture, revGeneration } from '../harness/numbers.js';
 import { waitFor } from '../harness/wait.js';
 import { waitForRebuilds } from '../../src/queue/rebuild-waiter.js';
-import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/spec/index.js';
+import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/rules/index.js';
 import type { Daemon } from '../../src/daemon.js';
 
 const OUTSIDE = '0e0e0000000000000000000000000001';

@@ -5,7 +5,7 @@ import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { CouchFixture } from '../harness/numbers.js';
 import { runCli } from '../harness/cli.js';
 import { waitFor } from '../harness/wait.js';
-import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/spec/index.js';
+import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/rules/index.js';
 import type { Daemon } from '../../src/daemon.js';
 import type { VerifyReport } from '../../src/cli/format/verify-format.js';
 import type { StatusReport } from '../../src/status/collect-status.js';

@@ -6,7 +6,7 @@ import { CouchFixture } from '../harness/numbers.js';
 import { HttpProxy } from '../harness/http-proxy.js';
 import { waitFor } from '../harness/wait.js';
 import { freshAccountId, freshNumbers, freshPrefixes } from '../harness/ids.js';
-import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/spec/index.js';
+import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/rules/index.js';
 import type { Daemon } from '../../src/daemon.js';
 
 const A = freshAccountId();

@@ -9,7 +9,7 @@ import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../h
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { CouchFixture } from '../harness/numbers.js';
 import { waitFor } from '../harness/wait.js';
-import { accountDbName, encodedAccountDbName, entryFor, expectedAccountDocs, isNumberKey, jsonEqual, numberDbName } from '../../src/spec/index.js';
+import { accountDbName, encodedAccountDbName, entryFor, expectedAccountDocs, isNumberKey, jsonEqual, numberDbName } from '../../src/rules/index.js';
 import type { Daemon } from '../../src/daemon.js';
 
 const ALNUM = '0123456789abcdefghijklmnopqrstuvwxyz';

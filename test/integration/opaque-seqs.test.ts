@@ -7,7 +7,7 @@ import { LogCapture } from '../harness/log-capture.js';
 import { Random } from '../harness/random.js';
 import { waitFor } from '../harness/wait.js';
 import type { Daemon } from '../../src/daemon.js';
-import { accountDbName } from '../../src/spec/index.js';
+import { accountDbName } from '../../src/rules/index.js';
 
 const rnd = new Random(1111);
 const accounts = Array.from({ length: 4 }, () => rnd.hex(32));

@@ -5,7 +5,7 @@ import { CouchFixture } from '../harness/numbers.js';
 import { Random } from '../harness/random.js';
 import { waitFor } from '../harness/wait.js';
 import { freshAccountId, freshNumbers, freshPrefixes } from '../harness/ids.js';
-import { numberDbName } from '../../src/spec/index.js';
+import { numberDbName } from '../../src/rules/index.js';
 import type { Daemon } from '../../src/daemon.js';
 
 const SEED = Number(process.env.RANDOMIZED_SEED ?? 20261123);

@@ -3,7 +3,7 @@ import { privateCouchWith, type CouchHandle } from '../harness/servers.js';
 import { freshAccountId, freshPrefixes } from '../harness/ids.js';
 import type { CouchFixture } from '../harness/numbers.js';
 import { readTruth } from '../../src/audit/read-truth.js';
-import { expectedAccountDocs } from '../../src/spec/index.js';
+import { expectedAccountDocs } from '../../src/rules/index.js';
 
 // Ids of its own: on a shared server (COUCHDB_URL) the truth also holds every other test's numbers.
 const A = freshAccountId();

@@ -4,7 +4,7 @@ import { ChildDaemon } from '../harness/child-daemon.js';
 import type { CouchFixture } from '../harness/numbers.js';
 import { parsePrometheus, sampleValue } from '../harness/prometheus.js';
 import { waitFor } from '../harness/wait.js';
-import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/spec/index.js';
+import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/rules/index.js';
 import { runVerifyChild } from '../../src/audit/verify-child.js';
 
 const A = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';

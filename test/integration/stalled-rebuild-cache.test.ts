@@ -13,7 +13,7 @@ import { CouchClient } from '../../src/couch/couch-client.js';
 import { NumberIndex } from '../../src/index/number-index.js';
 import { AccountRebuilder } from '../../src/rebuild/account-rebuilder.js';
 import { AccountDocCache, DocCacheSeal } from '../../src/rebuild/doc-cache.js';
-import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/spec/index.js';
+import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/rules/index.js';
 
 const A = '57a1100000000000000000000000000a';
 const N1 = '+14158880001';

@@ -4,7 +4,7 @@ import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { CouchFixture } from '../harness/numbers.js';
 import { waitFor } from '../harness/wait.js';
 import { freshAccountId, freshNumber, freshPrefixes } from '../harness/ids.js';
-import { encodedAccountDbName } from '../../src/spec/index.js';
+import { encodedAccountDbName } from '../../src/rules/index.js';
 import type { Daemon } from '../../src/daemon.js';
 
 // docs/rules.md's worked example, performed as real writes while the daemon runs. Its accounts

@@ -8,7 +8,7 @@ import { LogCapture } from '../harness/log-capture.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded-redis.js';
 import { NumberIndex } from '../../src/index/number-index.js';
 import type { Daemon } from '../../src/daemon.js';
-import { accountDbName } from '../../src/spec/index.js';
+import { accountDbName } from '../../src/rules/index.js';
 
 const A = '0ab0c000ab0c000ab0c000ab0c000a02';
 const DB = 'numbers/+1415';

@@ -1,5 +1,5 @@
 import type { CouchClient } from '../../src/couch/couch-client.js';
-import { accountDbName, jsonEqual, PHONE_NUMBERS_DOC_ID } from '../../src/spec/index.js';
+import { accountDbName, jsonEqual, PHONE_NUMBERS_DOC_ID } from '../../src/rules/index.js';
 import { revGeneration, type CouchFixture } from '../harness/numbers.js';
 
 /**

@@ -5,7 +5,7 @@ import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import type { CouchFixture } from '../harness/numbers.js';
 import { waitFor } from '../harness/wait.js';
 import { sweeps } from './sweep-count.js';
-import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/spec/index.js';
+import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/rules/index.js';
 import type { Daemon } from '../../src/daemon.js';
 
 const A = 'aaaa0000aaaa0000aaaa0000aaaa0000';

@@ -5,7 +5,7 @@ import { LogCapture } from '../harness/log-capture.js';
 import { CouchFixture } from '../harness/numbers.js';
 import { redisUrl, uniquePrefix } from '../harness/servers.js';
 import { waitFor } from '../harness/wait.js';
-import { accountDbName, isNumberKey } from '../../src/spec/index.js';
+import { accountDbName, isNumberKey } from '../../src/rules/index.js';
 import type { Daemon } from '../../src/daemon.js';
 import { BAD_NUMBER_DOCS, DECOY, DECOY_DBS, DECOY_LOWER, GOOD_NUMBER_DOCS, IGNORED_DB_DOCS, V1, V2 } from '../fixtures/bad-number-docs.js';
 

@@ -4,7 +4,7 @@ import { CouchError } from '../../src/couch/couch-error.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { CouchFixture } from '../harness/numbers.js';
 import { redisUrl, uniquePrefix } from '../harness/servers.js';
-import { accountDbName, isNumberKey, PHONE_NUMBERS_DOC_ID } from '../../src/spec/index.js';
+import { accountDbName, isNumberKey, PHONE_NUMBERS_DOC_ID } from '../../src/rules/index.js';
 import type { Daemon } from '../../src/daemon.js';
 import { NumberLoad } from './number-load.js';
 import { waitForConvergence } from './converged.js';

@@ -1,5 +1,5 @@
 import { CouchClient } from '../../src/couch/couch-client.js';
-import { accountDbName, numberDbName } from '../../src/spec/index.js';
+import { accountDbName, numberDbName } from '../../src/rules/index.js';
 import { Random } from '../harness/random.js';
 import { freshAccountId, freshNumbers } from '../harness/ids.js';
 

@@ -6,7 +6,7 @@ import { LogCapture } from '../harness/log-capture.js';
 import { CouchFixture } from '../harness/numbers.js';
 import { redisUrl, uniquePrefix } from '../harness/servers.js';
 import { waitFor } from '../harness/wait.js';
-import { accountDbName } from '../../src/spec/index.js';
+import { accountDbName } from '../../src/rules/index.js';
 import type { Daemon } from '../../src/daemon.js';
 
 const POISON = '0badbad00badbad00badbad00badbad0';

@@ -4,7 +4,7 @@ import { CouchFixture } from '../harness/numbers.js';
 import { startFaultProxy, type FaultProxy } from '../harness/fault-proxy.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { waitFor } from '../harness/wait.js';
-import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/spec/index.js';
+import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/rules/index.js';
 import type { Daemon } from '../../src/daemon.js';
 
 const A = '2ec0c000ec0c000ec0c000ec0c000a01';

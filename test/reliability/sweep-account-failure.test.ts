@@ -4,7 +4,7 @@ import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import type { CouchFixture } from '../harness/numbers.js';
 import { startFaultProxy, type FaultProxy } from '../harness/fault-proxy.js';
 import { waitFor } from '../harness/wait.js';
-import { accountDbName } from '../../src/spec/index.js';
+import { accountDbName } from '../../src/rules/index.js';
 import type { Daemon } from '../../src/daemon.js';
 
 /** Sorted first, so the sweep's account check meets it before the others. */

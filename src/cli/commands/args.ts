@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
-import { isAccountId } from '../../spec/index.js';
-import { show } from '../../spec/json.js';
+import { isAccountId } from '../../rules/index.js';
+import { show } from '../../rules/json.js';
 import type { CommandContext } from './command-context.js';
 
 /** Account ids that are not exactly 32 characters of [0-9a-z], rendered for an error message. */

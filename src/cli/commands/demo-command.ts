@@ -10,7 +10,7 @@ import { startEmbeddedCouch } from '../../couch/embedded/launcher.js';
 import { startEmbeddedRedis } from '../../redis/embedded-redis.js';
 import { Daemon } from '../../daemon.js';
 import { auditAccounts } from '../../audit/audit-accounts.js';
-import { accountDbName, numberDbName, PHONE_NUMBERS_DOC_ID } from '../../spec/index.js';
+import { accountDbName, numberDbName, PHONE_NUMBERS_DOC_ID } from '../../rules/index.js';
 import { abortableSleep } from '../../util/abortable-sleep.js';
 import { redactUrl } from '../../util/redact.js';
 import { ACCOUNTS, C, N1, NUMBERS_DBS, WORKED_EXAMPLE, type DemoWrite } from '../../demo/worked-example.js';

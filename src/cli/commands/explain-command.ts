@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { isE164, show } from '../../spec/index.js';
+import { isE164, show } from '../../rules/index.js';
 import { explainNumber } from '../../explain/explain-number.js';
 import { readExplainFacts } from '../../explain/read-facts.js';
 import { renderExplanation } from '../format/explain-format.js';

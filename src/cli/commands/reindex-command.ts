@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { isFollowedNumbersDb } from '../../spec/index.js';
+import { isFollowedNumbersDb } from '../../rules/index.js';
 import { reindexDatabases, type ReindexOutcome } from '../../sweep/reindex-runner.js';
 import { reindexLine, reindexSummary } from '../format/reindex-format.js';
 import { addCommandFlags, runWithContext, type CommandContext } from './command-context.js';

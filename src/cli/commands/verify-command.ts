@@ -5,7 +5,7 @@ import { createProgress } from '../progress.js';
 import { addCommandFlags, runWithContext } from './command-context.js';
 import { invalidAccountIds, invalidIdsMessage } from './args.js';
 import { followedNumbersDbs, reindexFromCommand } from './reindex-command.js';
-import { isE164, numberDbName } from '../../spec/index.js';
+import { isE164, numberDbName } from '../../rules/index.js';
 import type { AccountFinding } from '../../audit/findings.js';
 import type { ReindexOutcome } from '../../sweep/reindex-runner.js';
 import { reindexLine } from '../format/reindex-format.js';

@@ -1,5 +1,5 @@
 // Pure rendering of the demo's account docs.
-import { isNumberKey } from '../../spec/index.js';
+import { isNumberKey } from '../../rules/index.js';
 import { compact } from './verify-format.js';
 
 export function listedNumbers(doc: Record<string, unknown> | undefined): string[] {

@@ -1,7 +1,7 @@
 // Pure rendering of an audit result: readable text and the --json report.
 import type { AuditResult } from '../../audit/audit-accounts.js';
 import { summarize, type AccountFinding, type FindingSummary } from '../../audit/findings.js';
-import { accountDbName } from '../../spec/index.js';
+import { accountDbName } from '../../rules/index.js';
 
 export interface VerifyReport {
   clean: boolean;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findingFor, summarize } from '../../../src/audit/findings.js';
 import { renderVerify, summaryLine, verifyReport } from '../../../src/cli/format/verify-format.js';
-import type { EntryData } from '../../../src/spec/index.js';
+import type { EntryData } from '../../../src/rules/index.js';
 
 const A = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const B = 'c0ffee00c0ffee00c0ffee00c0ffee01';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { accountsToCheck, explainNumber, type AccountDocFact, type ExplainFacts } from '../../../src/explain/explain-number.js';
-import { entryFor, type EntryData } from '../../../src/spec/index.js';
+import { entryFor, type EntryData } from '../../../src/rules/index.js';
 
 const OWNER = 'a'.repeat(32);
 const PARENT = 'b'.repeat(32);

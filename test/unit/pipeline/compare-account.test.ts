@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareAccount } from '../../../src/audit/compare-account.js';
-import type { EntryData } from '../../../src/spec/index.js';
+import type { EntryData } from '../../../src/rules/index.js';
 
 const A = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const data: EntryData = { state: 'in_service', features: [], assigned_to: A, used_by: '', created: 1, updated: 2 };

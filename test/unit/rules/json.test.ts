@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isPlainObject, jsonEqual, setOwn, show } from '../../../src/spec/json.js';
+import { isPlainObject, jsonEqual, setOwn, show } from '../../../src/rules/json.js';
 
 describe('jsonEqual', () => {
   it('ignores object key order', () => {

@@ -4,10 +4,10 @@
 // account lists afterwards is the row of the table in docs/rules.md.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { buildAccountDoc, isNumberKey } from '../../../src/spec/account-doc.js';
-import { encodedAccountDbName } from '../../../src/spec/account.js';
-import { numberDbName } from '../../../src/spec/e164.js';
-import { expectedAccountDocs } from '../../../src/spec/truth.js';
+import { buildAccountDoc, isNumberKey } from '../../../src/rules/account-doc.js';
+import { encodedAccountDbName } from '../../../src/rules/account.js';
+import { numberDbName } from '../../../src/rules/e164.js';
+import { expectedAccountDocs } from '../../../src/rules/truth.js';
 import { WORKED_EXAMPLE, type DemoWrite } from '../../../src/demo/worked-example.js';
 
 const P = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';

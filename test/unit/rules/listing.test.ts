@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LISTED_STATES, entryData, entryFor, listingAccounts } from '../../../src/spec/listing.js';
-import type { NumberInfo } from '../../../src/spec/number-doc.js';
+import { LISTED_STATES, entryData, entryFor, listingAccounts } from '../../../src/rules/listing.js';
+import type { NumberInfo } from '../../../src/rules/number-doc.js';
 
 const P = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const C = 'c0ffee00c0ffee00c0ffee00c0ffee01';

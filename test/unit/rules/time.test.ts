@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GREGORIAN_OFFSET, gregorianSeconds } from '../../../src/spec/time.js';
+import { GREGORIAN_OFFSET, gregorianSeconds } from '../../../src/rules/time.js';
 
 describe('gregorianSeconds', () => {
   it('2024-01-01T00:00:00Z = 63871286400 (the example of docs/rules.md)', () => {

@@ -7,8 +7,8 @@ import {
   readNumberDoc,
   type NumberInfo,
   type ReadResult,
-} from '../../../src/spec/number-doc.js';
-import { entryData, entryFor } from '../../../src/spec/listing.js';
+} from '../../../src/rules/number-doc.js';
+import { entryData, entryFor } from '../../../src/rules/listing.js';
 
 const A = '43579fc0a3aa11e29e960800200c9a66';
 const B = 'b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0';

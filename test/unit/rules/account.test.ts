@@ -7,7 +7,7 @@ import {
   accountIdFromDbName,
   encodedAccountDbName,
   isAccountId,
-} from '../../../src/spec/account.js';
+} from '../../../src/rules/account.js';
 
 const ID = '43579fc0a3aa11e29e960800200c9a66';
 /** KAZOO's own fixture data uses ids like this one (not hex). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isE164, isFollowedNumbersDb, isNumbersDbName, numberDbName } from '../../../src/spec/e164.js';
-import { encodeDbName } from '../../../src/spec/db-name.js';
+import { isE164, isFollowedNumbersDb, isNumbersDbName, numberDbName } from '../../../src/rules/e164.js';
+import { encodeDbName } from '../../../src/rules/db-name.js';
 
 describe('isE164', () => {
   it.each(['+14158867900', '+12345678', '+123456789012345', '+442071838750'])('accepts %s', (n) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expectedAccountDocs } from '../../../src/spec/truth.js';
+import { expectedAccountDocs } from '../../../src/rules/truth.js';
 
 const P = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const C = 'c0ffee00c0ffee00c0ffee00c0ffee01';

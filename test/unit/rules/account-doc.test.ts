@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidAccountIdError } from '../../../src/spec/account.js';
-import { PHONE_NUMBERS_DOC_ID, buildAccountDoc, isNumberKey } from '../../../src/spec/account-doc.js';
-import type { EntryData } from '../../../src/spec/listing.js';
+import { InvalidAccountIdError } from '../../../src/rules/account.js';
+import { PHONE_NUMBERS_DOC_ID, buildAccountDoc, isNumberKey } from '../../../src/rules/account-doc.js';
+import type { EntryData } from '../../../src/rules/listing.js';
 
 const A = '43579fc0a3aa11e29e960800200c9a66';
 const B = 'b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0';
