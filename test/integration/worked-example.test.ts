@@ -6,11 +6,12 @@ import { waitFor } from '../harness/wait.js';
 import { freshAccountId, freshNumber, freshPrefixes } from '../harness/ids.js';
 import { encodedAccountDbName } from '../../src/rules/index.js';
 import type { Daemon } from '../../src/daemon.js';
+import * as demo from '../../src/demo/worked-example.js';
 import { type Listings, rulesTable } from '../fixtures/rules-table.js';
 
 // docs/rules.md's worked example, performed as real writes while the daemon runs, one row of its
-// table per step. Its accounts and numbers are fresh ids (same roles), so the exact listings
-// hold on a shared server too.
+// table per step: the writes of the demo (src/demo/worked-example.ts) with fresh accounts and
+// numbers in the same roles, so the exact listings hold on a shared server too.
 const P = freshAccountId();
 const C = freshAccountId();
 const D = freshAccountId();
@@ -25,13 +26,21 @@ const TABLE = rulesTable();
 
 type Entries = Record<string, Record<string, unknown>>;
 
-/** One row of the table of docs/rules.md: the write, then the entries of the accounts it changes. */
-interface Step {
-  step: number;
-  /** The "change" column of the table, word for word. */
-  change: string;
-  write: () => Promise<unknown>;
-  expected: Record<string, Entries | undefined>;
+/** The demo's ids (src/demo/worked-example.ts) replaced by this run's fresh ones. */
+const FRESH = new Map([
+  [demo.P, P],
+  [demo.C, C],
+  [demo.D, D],
+  [demo.N1, N1],
+  [demo.N2, N2],
+  [demo.N3, N3],
+]);
+
+function withFreshIds<T>(value: T): T {
+  if (typeof value === 'string') return (FRESH.get(value) ?? value) as T;
+  if (Array.isArray(value)) return value.map(withFreshIds) as T;
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withFreshIds(v)])) as T;
+  return value;
 }
 
 function entry(
@@ -56,103 +65,32 @@ describe('the worked example of docs/rules.md against the running daemon', () =>
   let fx: CouchFixture;
   let daemon: Daemon;
 
-  const STEPS: Step[] = [
+  /** The entries each row of the table leaves in the accounts its change touches. */
+  const EXPECTED: Record<string, Entries | undefined>[] = [
+    { [D]: { [N1]: entry('in_service', D, false) } },
+    { [P]: { [N2]: entry('reserved', P, false) }, [D]: { [N1]: entry('in_service', D, false) } },
+    // C lists N2; P lists N2 assigned to C, on_subaccount true.
     {
-      step: 1,
-      change: 'D buys N1 (in_service, owner D)',
-      write: () => fx.putNumber({ _id: N1, pvt_state: 'in_service', pvt_assigned_to: D, pvt_reserve_history: [], pvt_created: T0, pvt_modified: T0 }),
-      expected: { [D]: { [N1]: entry('in_service', D, false) } },
+      [C]: { [N2]: entry('in_service', C, false, { updated: T0 + 10 }) },
+      [P]: { [N2]: entry('in_service', C, true, { updated: T0 + 10 }) },
+    },
+    // D lists N3 with features ["local"].
+    { [D]: { [N1]: entry('in_service', D, false), [N3]: entry('reserved', D, false, { features: ['local'] }) } },
+    {
+      [D]: { [N3]: entry('reserved', D, false, { features: ['local'] }) },
+      [C]: { [N1]: entry('in_service', C, false, { updated: T0 + 20 }), [N2]: entry('in_service', C, false, { updated: T0 + 10 }) },
     },
     {
-      step: 2,
-      change: 'P reserves N2 (reserved, owner P, H=[P])',
-      write: () => fx.putNumber({ _id: N2, pvt_state: 'reserved', pvt_assigned_to: P, pvt_reserve_history: [P], pvt_created: T0, pvt_modified: T0 }),
-      expected: { [P]: { [N2]: entry('reserved', P, false) }, [D]: { [N1]: entry('in_service', D, false) } },
+      [C]: { [N1]: entry('in_service', C, false, { used_by: 'callflow', updated: T0 + 30 }), [N2]: entry('in_service', C, false, { updated: T0 + 10 }) },
     },
     {
-      // C lists N2; P lists N2 assigned to C, on_subaccount true.
-      step: 3,
-      change: 'C activates N2 (in_service, owner C, H=[P])',
-      write: () => fx.putNumber({ _id: N2, pvt_state: 'in_service', pvt_assigned_to: C, pvt_reserve_history: [P], pvt_created: T0, pvt_modified: T0 + 10 }),
-      expected: {
-        [C]: { [N2]: entry('in_service', C, false, { updated: T0 + 10 }) },
-        [P]: { [N2]: entry('in_service', C, true, { updated: T0 + 10 }) },
-      },
+      [C]: { [N1]: entry('in_service', C, false, { used_by: 'callflow', updated: T0 + 30 }) },
+      [P]: { [N2]: entry('reserved', P, false, { updated: T0 + 40 }) },
     },
-    {
-      // D lists N3 with features ["local"].
-      step: 4,
-      change: 'N3 created for D (reserved, owner D, H=[D], wnm_local)',
-      write: () =>
-        fx.putNumber({
-          _id: N3,
-          pvt_state: 'reserved',
-          pvt_assigned_to: D,
-          pvt_reserve_history: [D],
-          pvt_module_name: 'wnm_local',
-          pvt_created: T0,
-          pvt_modified: T0,
-        }),
-      expected: { [D]: { [N1]: entry('in_service', D, false), [N3]: entry('reserved', D, false, { features: ['local'] }) } },
-    },
-    {
-      step: 5,
-      change: 'N1 moved D -> C (owner C, previously D, H=[])',
-      write: () =>
-        fx.putNumber({
-          _id: N1,
-          pvt_state: 'in_service',
-          pvt_assigned_to: C,
-          pvt_previously_assigned_to: D,
-          pvt_reserve_history: [],
-          pvt_created: T0,
-          pvt_modified: T0 + 20,
-        }),
-      expected: {
-        [D]: { [N3]: entry('reserved', D, false, { features: ['local'] }) },
-        [C]: { [N1]: entry('in_service', C, false, { updated: T0 + 20 }), [N2]: entry('in_service', C, false, { updated: T0 + 10 }) },
-      },
-    },
-    {
-      step: 6,
-      change: 'used_by of N1 set to "callflow"',
-      write: () =>
-        fx.putNumber({
-          _id: N1,
-          pvt_state: 'in_service',
-          pvt_assigned_to: C,
-          pvt_previously_assigned_to: D,
-          pvt_reserve_history: [],
-          pvt_used_by: 'callflow',
-          pvt_created: T0,
-          pvt_modified: T0 + 30,
-        }),
-      expected: {
-        [C]: { [N1]: entry('in_service', C, false, { used_by: 'callflow', updated: T0 + 30 }), [N2]: entry('in_service', C, false, { updated: T0 + 10 }) },
-      },
-    },
-    {
-      step: 7,
-      change: 'C releases N2 (reserved, owner P, H=[P])',
-      write: () => fx.putNumber({ _id: N2, pvt_state: 'reserved', pvt_assigned_to: P, pvt_reserve_history: [P], pvt_created: T0, pvt_modified: T0 + 40 }),
-      expected: {
-        [C]: { [N1]: entry('in_service', C, false, { used_by: 'callflow', updated: T0 + 30 }) },
-        [P]: { [N2]: entry('reserved', P, false, { updated: T0 + 40 }) },
-      },
-    },
-    {
-      step: 8,
-      change: 'P releases N2 (available, no owner, H=[])',
-      write: () => fx.putNumber({ _id: N2, pvt_state: 'available', pvt_reserve_history: [], pvt_created: T0, pvt_modified: T0 + 50 }),
-      expected: { [P]: {}, [C]: { [N1]: entry('in_service', C, false, { used_by: 'callflow', updated: T0 + 30 }) } },
-    },
-    {
-      step: 9,
-      change: 'N3 doc deleted',
-      write: () => fx.removeNumber(N3),
-      expected: { [C]: { [N1]: entry('in_service', C, false, { used_by: 'callflow', updated: T0 + 30 }) }, [P]: {}, [D]: {} },
-    },
+    { [P]: {}, [C]: { [N1]: entry('in_service', C, false, { used_by: 'callflow', updated: T0 + 30 }) } },
+    { [C]: { [N1]: entry('in_service', C, false, { used_by: 'callflow', updated: T0 + 30 }) }, [P]: {}, [D]: {} },
   ];
+  const STEPS = demo.WORKED_EXAMPLE.map((demo, i) => ({ step: i + 1, change: demo.title, write: withFreshIds(demo.write), expected: EXPECTED[i]! }));
 
   beforeAll(async () => {
     ({ couch, fx } = await privateCouchWith({ accounts: [P, C, D], numbersDbs: [`numbers/${DB1}`, `numbers/${DB2}`] }));
@@ -208,7 +146,7 @@ describe('the worked example of docs/rules.md against the running daemon', () =>
   });
 
   it.each(STEPS)('step $step: $change', async ({ step, write, expected }) => {
-    await write();
+    await ('put' in write ? fx.putNumber(write.put) : fx.removeNumber(write.remove));
     await expectAccounts(expected);
     expect(await listingsOf([P, C, D])).toEqual(TABLE.find((row) => row.step === step)?.lists);
   });
