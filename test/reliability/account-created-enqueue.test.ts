@@ -3,7 +3,7 @@ import { uniquePrefix } from '../harness/servers.js';
 import { testSettings } from '../harness/daemon.js';
 import { waitFor } from '../harness/wait.js';
 import { LogCapture } from '../harness/log-capture.js';
-import { refusingRedisWorld } from '../harness/refusing-redis.js';
+import { refusingRedisWorld } from '../harness/refusing-redis-world.js';
 import { NumberIndex } from '../../src/index/number-index.js';
 import { accountDbName } from '../../src/rules/index.js';
 
