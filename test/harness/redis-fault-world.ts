@@ -4,12 +4,12 @@ import { CouchFixture } from './numbers.js';
 import { startEmbeddedRedis, type EmbeddedRedis, type EmbeddedRedisOptions } from '../../src/redis/embedded-redis.js';
 import type { Daemon } from '../../src/daemon.js';
 
-/** Servers of one describe block for Redis fault tests: a CouchDB on disk and a redis-server that can be killed and started again. */
+/** Servers of one describe block (set in its beforeAll) for Redis fault tests: a CouchDB on disk and a redis-server that can be killed and started again. */
 export interface RedisFaultWorld {
-  readonly couch: DiskCouch;
-  readonly fx: CouchFixture;
+  couch: DiskCouch;
+  fx: CouchFixture;
   /** The current redis-server (a new one after restartRedis). */
-  readonly redis: EmbeddedRedis;
+  redis: EmbeddedRedis;
   /** The test's daemon, stopped after the block. */
   daemon: Daemon | undefined;
   /** Starts redis-server again on the port of the killed one, with the same options (so the same AOF, if any). */
@@ -21,37 +21,24 @@ export interface RedisFaultWorld {
  * describe block that calls it; torn down (daemon first) after the block.
  */
 export function redisFaultWorld(label: string, redisOptions: (couch: DiskCouch) => EmbeddedRedisOptions = () => ({})): RedisFaultWorld {
-  let couch: DiskCouch;
-  let fx: CouchFixture;
-  let redis: EmbeddedRedis;
-
-  const world: RedisFaultWorld = {
-    get couch() {
-      return couch;
-    },
-    get fx() {
-      return fx;
-    },
-    get redis() {
-      return redis;
-    },
+  const world = {
     daemon: undefined,
     async restartRedis() {
-      redis = await startEmbeddedRedis({ ...redisOptions(couch), port: redis.port });
-      return redis;
+      world.redis = await startEmbeddedRedis({ ...redisOptions(world.couch), port: world.redis.port });
+      return world.redis;
     },
-  };
+  } as RedisFaultWorld;
 
   beforeAll(async () => {
-    couch = await DiskCouch.start(label);
-    redis = await startEmbeddedRedis(redisOptions(couch));
-    fx = new CouchFixture(couch.url);
+    world.couch = await DiskCouch.start(label);
+    world.redis = await startEmbeddedRedis(redisOptions(world.couch));
+    world.fx = new CouchFixture(world.couch.url);
   });
 
   afterAll(async () => {
     await world.daemon?.stop();
-    await redis?.stop();
-    await couch?.close();
+    await world.redis?.stop();
+    await world.couch?.close();
   });
 
   return world;

@@ -22,8 +22,8 @@ export interface SentinelRun {
 }
 
 export interface SentinelWorld {
-  readonly couch: CouchHandle;
-  readonly cluster: SentinelCluster;
+  couch: CouchHandle;
+  cluster: SentinelCluster;
   /** The daemon's Redis settings, read through the config like an operator's environment. */
   target(): RedisTarget;
   /** Seeds the load, starts the daemon, applies `warmup` changes and waits until it has converged. */
@@ -41,33 +41,14 @@ export interface SentinelWorld {
  * describe block that calls it; the daemon and load it starts are stopped after the block.
  */
 export function sentinelWorld(): SentinelWorld {
-  let couch: CouchHandle;
-  let cluster: SentinelCluster;
   let daemon: Daemon | undefined;
   let load: NumberLoad | undefined;
 
-  beforeAll(async () => {
-    couch = await privateCouch();
-    cluster = await SentinelCluster.start();
-  }, 60_000);
-
-  afterAll(async () => {
-    await daemon?.stop();
-    await load?.teardown();
-    await cluster?.stop();
-    await couch?.stop();
-  });
-
-  const target = () => configuredRedisTarget(loadConfig(cluster.env())) as RedisTarget;
-  return {
-    get couch() {
-      return couch;
-    },
-    get cluster() {
-      return cluster;
-    },
+  const target = () => configuredRedisTarget(loadConfig(world.cluster.env())) as RedisTarget;
+  const world = {
     target,
     async start(opts) {
+      const { couch, cluster } = world;
       const redis = target();
       const run = new NumberLoad({ couchUrl: couch.url, ...opts.load });
       load = run;
@@ -85,5 +66,19 @@ export function sentinelWorld(): SentinelWorld {
       await converged();
       return { target: redis, load: run, fx, log, prefix, converged };
     },
-  };
+  } as SentinelWorld;
+
+  beforeAll(async () => {
+    world.couch = await privateCouch();
+    world.cluster = await SentinelCluster.start();
+  }, 60_000);
+
+  afterAll(async () => {
+    await daemon?.stop();
+    await load?.teardown();
+    await world.cluster?.stop();
+    await world.couch?.stop();
+  });
+
+  return world;
 }
