@@ -31,6 +31,7 @@ export interface FollowerCallbacks<T> {
    * `signal` or the follower's signal was aborted meanwhile; 'gone' says the database no
    * longer exists (it is unfollowed).
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: most runs resolve with nothing; 'gone' is the one answer
   run(db: string, task: T, signal: AbortSignal): Promise<void | 'gone'>;
   /** Databases the consumer holds state for besides those followed: a rescan that does not list one reports it deleted. */
   remembered?(): Promise<Iterable<string>>;

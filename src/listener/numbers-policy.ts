@@ -243,6 +243,7 @@ export class NumbersPolicy {
    * One drain task. A database gone (404) is forgotten here; the index or lease lost and fatal
    * CouchDB errors end the session; anything else rejects, and the follower retries it.
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: most runs resolve with nothing; 'gone' is the one answer
   private async runDrain(db: string, task: DrainTask, signal: AbortSignal): Promise<void | 'gone'> {
     const { drainer } = this.opts;
     try {
