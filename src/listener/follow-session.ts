@@ -11,6 +11,9 @@ import { abortableSleep } from '../util/abortable-sleep.js';
 import { DrainScheduler, type DrainTask } from './drain-scheduler.js';
 import type { DbDrainer } from './db-drainer.js';
 import { DbUpdatesWatcher } from './db-updates-watcher.js';
+import { LiveFeeds } from './live-feeds.js';
+import { DrainedStates, dbState } from './drained-states.js';
+import { readDbStates } from './db-states.js';
 import type { ListenerLease } from './lease.js';
 import { listAccountIds } from './account-dbs.js';
 import { startIndexMaintenance } from '../sweep/session-maintenance.js';
@@ -27,6 +30,8 @@ export interface FollowSessionOptions {
   metrics: Metrics;
   drainConcurrency: number;
   rescanIntervalMs: number;
+  /** Live _changes feeds on the numbers databases that changed last (0 = none; default 64). */
+  liveFeeds?: number;
   pollIntervalMs: number;
   feedTimeoutMs: number;
   requestTimeoutMs: number;
@@ -78,6 +83,9 @@ export class FollowSession {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly scheduler: DrainScheduler;
   private readonly watcher: DbUpdatesWatcher;
+  private readonly liveFeeds: LiveFeeds;
+  /** What rescans may skip: database states a completed drain covered. */
+  private readonly drainedStates = new DrainedStates();
   private watcherController = new AbortController();
   private epoch = '';
   private bootstrapping = false;
@@ -98,6 +106,19 @@ export class FollowSession {
       onUpdate: (update) => this.onDbUpdate(update),
       onUnavailable: (reason) => this.startPolling(reason),
       onFatal: (error) => this.end({ reason: 'fatal', error }),
+    });
+    // Only wakes drains (the one path that commits); a change keeps the database's feed recent.
+    this.liveFeeds = new LiveFeeds({
+      couch: opts.couch,
+      logger: opts.logger,
+      size: opts.liveFeeds ?? 64,
+      feedTimeoutMs: opts.feedTimeoutMs,
+      signal: this.controller.signal,
+      onChange: (db) => {
+        this.scheduler.request(db);
+        this.liveFeeds.touch(db);
+      },
+      onSize: (open) => opts.metrics.liveFeeds.set(open),
     });
   }
 
@@ -252,6 +273,8 @@ export class FollowSession {
       // empty its accounts' docs meanwhile, and CouchDB 3 may report `created` late, batched).
       if (update.type === 'created') this.scheduler.request(name, { reindex: [{ reason: 'created' }] });
       else this.scheduler.request(name, { forget: update.type === 'deleted' });
+      if (update.type === 'deleted') this.liveFeeds.drop(name);
+      else this.liveFeeds.touch(name);
       this.opts.metrics.followedDbs.set(this.followed.size);
     } else if (isNumbersDbName(name)) {
       this.logIgnored(name);
@@ -290,7 +313,8 @@ export class FollowSession {
   }
 
   /**
-   * Lists numbers databases, drains all of them and forgets those that disappeared; then
+   * Lists numbers databases, drains those whose state changed since they were last drained
+   * (all of them when the server has no _dbs_info) and forgets those that disappeared; then
    * delivers what the outbox still holds and a reconcile left pending. Returns the databases
    * it requested drains of.
    */
@@ -312,8 +336,22 @@ export class FollowSession {
         requested.add(db);
       }
     }
+    const states = await readDbStates(couch, [...present], this.signal);
     for (const db of present) {
+      const state = states?.get(db);
+      if (state === 'not_found') {
+        // Deleted since it was listed: forgotten as when the list lacks it.
+        this.followed.delete(db);
+        this.scheduler.request(db, { forget: true });
+        continue;
+      }
       this.followed.add(db);
+      if (state && this.drainedStates.unchanged(db, dbState(state))) {
+        requested.delete(db);
+        metrics.rescanDbs.inc({ outcome: 'skipped' });
+        continue;
+      }
+      metrics.rescanDbs.inc({ outcome: 'drained' });
       this.scheduler.request(db, { checkInstance: true });
     }
     metrics.followedDbs.set(this.followed.size);
@@ -335,9 +373,13 @@ export class FollowSession {
 
   private async runDrain(db: string, task: DrainTask, signal: AbortSignal): Promise<void> {
     const { drainer, logger, metrics } = this.opts;
+    // A state read before this drain started is covered once it completes (it reads to the end).
+    const covers = task.forget ? undefined : this.drainedStates.drainStarts(db);
+    if (task.forget) this.drainedStates.forget(db);
     try {
       await drainer.run(this.epoch, db, task, signal);
       if (signal.aborted) return;
+      this.drainedStates.drainCompleted(db, covers);
       this.lastDrainAt = Date.now();
       this.retryAttempts.delete(db);
       this.drainedOnce.add(db);
@@ -345,6 +387,8 @@ export class FollowSession {
       if (signal.aborted) return;
       if (err instanceof CouchError && err.kind === 'db_not_found') {
         this.followed.delete(db);
+        this.drainedStates.forget(db);
+        this.liveFeeds.drop(db);
         await drainer
           .forget(this.epoch, db)
           .then(() => this.drainedOnce.add(db))
@@ -418,6 +462,7 @@ export class FollowSession {
   private end(end: SessionEnd): void {
     if (this.signal.aborted) return;
     this.controller.abort();
+    this.opts.metrics.liveFeeds.set(0);
     for (const timer of this.timers) clearInterval(timer);
     for (const timer of this.retryTimers.values()) clearTimeout(timer);
     this.endResolve(end);
