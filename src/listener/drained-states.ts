@@ -18,6 +18,11 @@ export class DrainedStates {
     return false;
   }
 
+  /** True once a drain covered some state of `db` (a later difference is a change since). */
+  drained(db: string): boolean {
+    return this.covered.has(db);
+  }
+
   /** A drain of `db` starts: returns what its completion will cover. */
   drainStarts(db: string): string | undefined {
     return this.read.get(db);

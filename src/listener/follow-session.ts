@@ -353,6 +353,8 @@ export class FollowSession {
       }
       metrics.rescanDbs.inc({ outcome: 'drained' });
       this.scheduler.request(db, { checkInstance: true });
+      // Changed since drained yet unreported (_db_updates missed it): active, worth a live feed.
+      if (state && this.drainedStates.drained(db)) this.liveFeeds.touch(db);
     }
     metrics.followedDbs.set(this.followed.size);
     await this.recheckMissingAccounts();
