@@ -59,13 +59,35 @@ export const idleRescan: Scenario = async (ctx) => {
   const [before, after] = passes as [IdlePass, IdlePass];
   const ratio = (a: number, b: number) => (b > 0 ? a / b : Number.NaN);
   const rows: ResultRow[] = passes.flatMap((p) => [
-    { metric: `CouchDB requests/min (${p.mode})`, value: p.totalPerMin, unit: '/min', baseline: p.requestsPerMin._changes, baselineLabel: `_changes, ${p.requestsPerMin._dbs_info.toFixed(0)} _dbs_info, ${p.requestsPerMin.other.toFixed(0)} other` },
+    {
+      metric: `CouchDB requests/min (${p.mode})`,
+      value: p.totalPerMin,
+      unit: '/min',
+      baseline: p.requestsPerMin._changes,
+      baselineLabel: `_changes, ${p.requestsPerMin._dbs_info.toFixed(0)} _dbs_info, ${p.requestsPerMin.other.toFixed(0)} other`,
+    },
     { metric: `daemon CPU (${p.mode})`, value: p.cpu.daemon ?? Number.NaN, unit: 'cores' },
     { metric: `CouchDB server CPU (${p.mode})`, value: p.cpu.couch ?? 0, unit: 'cores' },
   ]);
   rows.push(
-    { metric: 'requests/min: changed only / every db', value: after.totalPerMin, unit: '/min', baseline: before.totalPerMin, baselineLabel: 'every db', ratio: ratio(after.totalPerMin, before.totalPerMin), ratioLabel: 'of every db' },
-    { metric: 'daemon CPU: changed only / every db', value: after.cpu.daemon ?? Number.NaN, unit: 'cores', baseline: before.cpu.daemon ?? Number.NaN, baselineLabel: 'every db', ratio: ratio(after.cpu.daemon ?? Number.NaN, before.cpu.daemon ?? Number.NaN), ratioLabel: 'of every db' },
+    {
+      metric: 'requests/min: changed only / every db',
+      value: after.totalPerMin,
+      unit: '/min',
+      baseline: before.totalPerMin,
+      baselineLabel: 'every db',
+      ratio: ratio(after.totalPerMin, before.totalPerMin),
+      ratioLabel: 'of every db',
+    },
+    {
+      metric: 'daemon CPU: changed only / every db',
+      value: after.cpu.daemon ?? Number.NaN,
+      unit: 'cores',
+      baseline: before.cpu.daemon ?? Number.NaN,
+      baselineLabel: 'every db',
+      ratio: ratio(after.cpu.daemon ?? Number.NaN, before.cpu.daemon ?? Number.NaN),
+      ratioLabel: 'of every db',
+    },
   );
   return {
     scenario: 'idle-rescan',
@@ -82,7 +104,7 @@ async function measurePass(world: World, prefix: string, mode: IdlePass['mode'],
   const proxy = await startDelayProxy(world.couchUrl, 0, (req) => {
     const kind = kindOf(req);
     counts[kind]++;
-    return refuse && kind === '_dbs_info' ? { status: 400, body: { error: 'illegal_database_name', reason: 'Name: \'_dbs_info\'.' } } : undefined;
+    return refuse && kind === '_dbs_info' ? { status: 400, body: { error: 'illegal_database_name', reason: "Name: '_dbs_info'." } } : undefined;
   });
   const probe = new QueueProbe(world.redisUrl, prefix);
   const daemon = new DaemonProcess({

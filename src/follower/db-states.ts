@@ -10,7 +10,12 @@ const UNSUPPORTED: ReadonlySet<string> = new Set(['bad_request', 'doc_not_found'
  * `too_many_keys`, and the batch is halved until it fits). Undefined when the server has no
  * `_dbs_info` (CouchDB < 2.2, or a proxy refusing it): the caller then reads every database.
  */
-export async function readDbStates(couch: CouchClient, names: readonly string[], signal?: AbortSignal, maxKeys = DBS_INFO_MAX_KEYS): Promise<Map<string, DbInfoEntry> | undefined> {
+export async function readDbStates(
+  couch: CouchClient,
+  names: readonly string[],
+  signal?: AbortSignal,
+  maxKeys = DBS_INFO_MAX_KEYS,
+): Promise<Map<string, DbInfoEntry> | undefined> {
   const out = new Map<string, DbInfoEntry>();
   let batch = maxKeys;
   for (let i = 0; i < names.length; ) {

@@ -46,7 +46,9 @@ describe('embedded server: _dbs_info', () => {
   });
 
   it('lists every database on GET with the _all_dbs range parameters', async () => {
-    const res = await raw(couch.baseUrl, `/_dbs_info?startkey=${encodeURIComponent(JSON.stringify(a))}&endkey=${encodeURIComponent(JSON.stringify(a))}`, { headers: auth });
+    const res = await raw(couch.baseUrl, `/_dbs_info?startkey=${encodeURIComponent(JSON.stringify(a))}&endkey=${encodeURIComponent(JSON.stringify(a))}`, {
+      headers: auth,
+    });
     expect(res.status).toBe(200);
     expect((res.body as Array<{ key: string }>).map((r) => r.key)).toEqual([a]);
   });

@@ -51,7 +51,14 @@ describe('live _changes feeds', () => {
     expect(feeds.open).toEqual([d0, d2]);
     expect(Math.max(...sizes)).toBe(2);
     // Each feed starts from "now" (when its request reaches the server): write until it is seen.
-    const writeUntilSeen = (db: string) => waitFor(async () => (await put(db), seen.includes(db)), { intervalMs: 200, what: `change of ${db} reported` });
+    const writeUntilSeen = (db: string) =>
+      waitFor(
+        async () => {
+          await put(db);
+          return seen.includes(db);
+        },
+        { intervalMs: 200, what: `change of ${db} reported` },
+      );
     await put(d1);
     await writeUntilSeen(d2);
     await writeUntilSeen(d0);
