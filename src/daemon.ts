@@ -36,6 +36,8 @@ export interface DaemonSettings {
   /** Bytes of pages held by all drains together (default 32 MiB). */
   readBufferBytes?: number;
   rescanIntervalMs: number;
+  /** Live _changes feeds on recently changed numbers databases (0 = _db_updates only; unset: 64). */
+  liveFeeds?: number;
   pollIntervalMs: number;
   feedTimeoutMs: number;
   requestTimeoutMs: number;

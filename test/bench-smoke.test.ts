@@ -28,6 +28,10 @@ const tiny = defaultOptions({
   workersNumbersPerAccount: 2,
   workersDelayMs: 10,
   sweepMaxReads: [400, 0],
+  liveFeeds: [4, 0],
+  idleDbs: 30,
+  idleRescanMs: 1000,
+  idleSeconds: 3,
   out: '',
 });
 
@@ -48,7 +52,7 @@ async function run(scenario: ScenarioName): Promise<ScenarioResult> {
 
 describe('benchmark smoke run (tiny sizes)', () => {
   it('covers every scenario', () => {
-    expect([...SCENARIOS].sort()).toEqual(['burst', 'initial-sync', 'memory', 'naive', 'steady', 'sweep', 'workers']);
+    expect([...SCENARIOS].sort()).toEqual(['burst', 'idle-rescan', 'initial-sync', 'memory', 'naive', 'steady', 'sweep', 'workers']);
   });
 
   it('initial-sync: the daemon makes every account doc correct', { timeout: 120_000 }, async () => {
@@ -63,9 +67,19 @@ describe('benchmark smoke run (tiny sizes)', () => {
     for (const p of points) expect(p.verified).toEqual({ ours: true, naive: true });
   });
 
-  it('steady: every update written is seen in its account doc', { timeout: 120_000 }, async () => {
+  it('steady: every update written is seen in its account doc, with and without live feeds', { timeout: 120_000 }, async () => {
     const result = await run('steady');
-    for (const pass of result.details.passes as Array<{ unseen: number }>) expect(pass.unseen).toBe(0);
+    const passes = result.details.passes as Array<{ unseen: number; liveFeeds?: number }>;
+    expect(passes.map((p) => p.liveFeeds)).toEqual([4, 0]);
+    for (const pass of passes) expect(pass.unseen).toBe(0);
+  });
+
+  it('idle-rescan: rescans of unchanged databases read no _changes once _dbs_info is answered', { timeout: 120_000 }, async () => {
+    const result = await run('idle-rescan');
+    const passes = result.details.passes as Array<{ mode: string; requestsPerMin: Record<string, number> }>;
+    expect(passes.map((p) => p.mode)).toEqual(['every db', 'changed only']);
+    expect(passes[1]!.requestsPerMin._changes).toBe(0);
+    expect(passes[1]!.requestsPerMin._dbs_info).toBeGreaterThan(0);
   });
 
   it('burst: the account doc ends correct', { timeout: 120_000 }, async () => {

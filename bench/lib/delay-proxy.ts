@@ -1,5 +1,6 @@
 // An HTTP proxy in front of CouchDB that slows down writes to account databases: the
-// "artificially slow write path" of the workers-scale scenario. Everything else passes through.
+// "artificially slow write path" of the workers-scale scenario. Everything else passes through
+// (the idle-rescan scenario counts requests with it, delay 0).
 import { createServer, request, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -15,7 +16,14 @@ export function isAccountWrite(method: string | undefined, url: string | undefin
   return method !== 'GET' && method !== 'HEAD' && /^\/account%2F/i.test(url ?? '');
 }
 
-export async function startDelayProxy(target: string, delayMs: number): Promise<DelayProxy> {
+/** A reply the proxy gives itself instead of forwarding. */
+export interface ProxyReply {
+  status: number;
+  body: unknown;
+}
+
+/** `inspect` sees every request (to count it) and may answer it instead of CouchDB. */
+export async function startDelayProxy(target: string, delayMs: number, inspect?: (req: IncomingMessage) => ProxyReply | undefined): Promise<DelayProxy> {
   const upstream = new URL(target);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   let delayed = 0;
@@ -34,6 +42,12 @@ export async function startDelayProxy(target: string, delayMs: number): Promise<
     req.pipe(out);
   };
   const server = createServer((req, res) => {
+    const reply = inspect?.(req);
+    if (reply) {
+      req.resume();
+      res.writeHead(reply.status, { 'content-type': 'application/json' });
+      return void res.end(JSON.stringify(reply.body));
+    }
     if (!isAccountWrite(req.method, req.url) || delayMs === 0) return forward(req, res);
     delayed++;
     req.pause();

@@ -1,7 +1,7 @@
 // Benchmark flags (pure): parsed from argv, every size and scenario selectable.
 import { parseArgs } from 'node:util';
 
-export const SCENARIOS = ['initial-sync', 'naive', 'steady', 'burst', 'memory', 'workers', 'sweep'] as const;
+export const SCENARIOS = ['initial-sync', 'naive', 'steady', 'burst', 'memory', 'workers', 'sweep', 'idle-rescan'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -34,6 +34,8 @@ export interface BenchOptions {
   steadyFractions: number[];
   /** Account databases the steady-state observer follows (its lag sample); 0 = every account. */
   observeAccounts: number;
+  /** Steady passes, one daemon per NUMBERS_SYNC_LIVE_FEEDS value; empty = the daemon's default. */
+  liveFeeds: number[];
   burstUpdates: number;
   burstNumbers: number;
   burstWindowMs: number;
@@ -44,6 +46,10 @@ export interface BenchOptions {
   workersConcurrency: number;
   /** Anti-entropy sweep passes, one per NUMBERS_SYNC_SWEEP_MAX_READS_PER_S value (0 = unbounded). */
   sweepMaxReads: number[];
+  /** Empty numbers databases of the idle-rescan scenario, its rescan interval and measured time. */
+  idleDbs: number;
+  idleRescanMs: number;
+  idleSeconds: number;
   /** Directory of the JSON results; '' = do not write. */
   out: string;
   /** File name of the JSON results (default: a timestamp). */
@@ -72,6 +78,10 @@ const FLAGS = {
   'steady-rate': { type: 'string', help: 'writer rate in writes/s (default: --steady-fractions of the measured capacity)' },
   'steady-fractions': { type: 'string', help: 'writer passes as fractions of the measured write capacity (default 0.5,0.25)' },
   'observe-accounts': { type: 'string', help: 'account databases whose _changes the steady-state observer follows, its lag sample (default 200; 0 = all)' },
+  'live-feeds': { type: 'string', help: "steady passes per NUMBERS_SYNC_LIVE_FEEDS value, e.g. 64,0 (default: the daemon's)" },
+  'idle-dbs': { type: 'string', help: 'empty numbers databases of the idle-rescan scenario (default 2000)' },
+  'idle-rescan-ms': { type: 'string', help: 'rescan interval of the idle-rescan scenario (default 5000)' },
+  'idle-seconds': { type: 'string', help: 'measured time of each idle-rescan pass (default 30)' },
   'burst-updates': { type: 'string', help: 'updates in the burst (default 1000)' },
   'burst-numbers': { type: 'string', help: 'numbers of the burst account (default 100)' },
   'burst-window-ms': { type: 'string', help: 'burst duration (default 1000)' },
@@ -111,6 +121,10 @@ export function defaultOptions(overrides: Partial<BenchOptions> = {}): BenchOpti
     steadyRate: 0,
     steadyFractions: [0.5, 0.25],
     observeAccounts: 200,
+    liveFeeds: [],
+    idleDbs: 2000,
+    idleRescanMs: 5000,
+    idleSeconds: 30,
     burstUpdates: 1000,
     burstNumbers: 100,
     burstWindowMs: 1000,
@@ -171,6 +185,10 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     overrides.steadyFractions = items;
   }
   set('observeAccounts', num('observe-accounts', 0));
+  set('liveFeeds', list('live-feeds', 0));
+  set('idleDbs', num('idle-dbs', 1, 9000));
+  set('idleRescanMs', num('idle-rescan-ms', 1000));
+  set('idleSeconds', num('idle-seconds', 1, 3600, false));
   set('burstUpdates', num('burst-updates', 1));
   set('burstNumbers', num('burst-numbers', 1));
   set('burstWindowMs', num('burst-window-ms', 1));

@@ -7,6 +7,7 @@ import { burst } from './burst.js';
 import { memory } from './memory.js';
 import { workers } from './workers.js';
 import { sweep } from './sweep.js';
+import { idleRescan } from './idle-rescan.js';
 
 export const SCENARIO_RUNNERS: Record<ScenarioName, Scenario> = {
   'initial-sync': initialSync,
@@ -16,4 +17,5 @@ export const SCENARIO_RUNNERS: Record<ScenarioName, Scenario> = {
   memory,
   workers,
   sweep,
+  'idle-rescan': idleRescan,
 };

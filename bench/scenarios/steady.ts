@@ -19,6 +19,8 @@ import type { ResultRow } from '../lib/report.js';
 interface Pass {
   /** Share of the capacity, or undefined for a fixed --steady-rate. */
   fraction?: number;
+  /** NUMBERS_SYNC_LIVE_FEEDS of the daemon (undefined: its default). */
+  liveFeeds?: number;
   rate: number;
   achievedRate: number;
   writer: RateWriterResult;
@@ -54,13 +56,16 @@ export const steady: Scenario = async (ctx) => {
     ctx.log('steady: measuring the single-document write capacity');
     const capacity = await measureWriteCapacity(world, { clients: o.clientConcurrency, ms: Math.min(5000, Math.max(1000, o.steadySeconds * 100)) });
 
-    daemon = new DaemonProcess({ role: 'run', couchUrl: world.couchUrl, redisUrl: world.redisUrl, prefix: world.prefix, concurrency: o.concurrency });
+    const settings = o.liveFeeds.length > 0 ? o.liveFeeds : [undefined];
+    daemon = steadyDaemon(world, o.concurrency, settings[0]);
     await waitInitialSync(daemon, probe, 30 * 60_000);
 
     const docs = new Map<string, NumberDoc>();
     for (const list of dataset.docsByDb.values()) for (const doc of list) docs.set(doc._id, { ...doc, _rev: revs.get(doc._id) });
     const random = new Random(o.seed + 1);
-    const plan: Array<{ fraction?: number; rate: number }> = o.steadyRate ? [{ rate: o.steadyRate }] : o.steadyFractions.map((f) => ({ fraction: f, rate: capacity.writesPerSecond * f }));
+    const rates: Array<{ fraction?: number; rate: number }> = o.steadyRate ? [{ rate: o.steadyRate }] : o.steadyFractions.map((f) => ({ fraction: f, rate: capacity.writesPerSecond * f }));
+    // Every rate with each live-feed setting (--live-feeds), one daemon per setting in turn.
+    const plan = settings.flatMap((liveFeeds) => rates.map((r) => ({ ...r, liveFeeds })));
     // The lag sample: updates of these accounts, whose databases the observer follows (the
     // writer still updates numbers of every account).
     const owners = [...new Set(dataset.owners.values())];
@@ -68,8 +73,15 @@ export const steady: Scenario = async (ctx) => {
     const observed = o.observeAccounts === 0 || o.observeAccounts >= owners.length ? owners : Array.from({ length: o.observeAccounts }, () => owners.splice(sampleRandom.int(owners.length), 1)[0]!);
     ctx.log(`steady: observing ${observed.length} account databases`);
     const passes: Pass[] = [];
-    for (const { fraction, rate } of plan) {
-      ctx.log(`steady: writing ${rate.toFixed(0)} updates/s for ${o.steadySeconds} s${fraction ? ` (${fraction * 100}% of capacity)` : ''}`);
+    let running = settings[0];
+    for (const { fraction, rate, liveFeeds } of plan) {
+      if (liveFeeds !== running) {
+        // The next daemon resumes the same index from its checkpoints.
+        await daemon.stop();
+        daemon = steadyDaemon(world, o.concurrency, (running = liveFeeds));
+        await daemon.waitForLog('index found; resuming from checkpoints');
+      }
+      ctx.log(`steady: writing ${rate.toFixed(0)} updates/s for ${o.steadySeconds} s${fraction ? ` (${fraction * 100}% of capacity)` : ''}${liveFeeds === undefined ? '' : `, NUMBERS_SYNC_LIVE_FEEDS=${liveFeeds}`}`);
       await probe.waitEmpty(5 * 60_000);
       const observer = new AccountObserver(world.couch, { accounts: observed, probeIntervalMs: 100 });
       await observer.start();
@@ -95,7 +107,7 @@ export const steady: Scenario = async (ctx) => {
         const breakdown = lagBreakdown(observer.settled, await probe.recentJobs(), (n) => dataset.owners.get(n), (v) => percentile(v, 50));
         const lags = observer.settled.map(lagMs).filter((l): l is number => l !== undefined);
         const p = (q: number) => percentile(lags, q);
-        passes.push({ fraction, rate, achievedRate: writer.written / (writer.elapsedMs / 1000), writer, unseen, lagMs: { p50: p(50), p90: p(90), p95: p(95), p99: p(99), max: p(100), count: lags.length }, cpuShare, queueBacklog, jobTimings, breakdown, observerSelfDelayMs, daemonCpuMsPerChange, daemonCpuMsPerChangeNet, daemonIdleCores });
+        passes.push({ fraction, liveFeeds, rate, achievedRate: writer.written / (writer.elapsedMs / 1000), writer, unseen, lagMs: { p50: p(50), p90: p(90), p95: p(95), p99: p(99), max: p(100), count: lags.length }, cpuShare, queueBacklog, jobTimings, breakdown, observerSelfDelayMs, daemonCpuMsPerChange, daemonCpuMsPerChangeNet, daemonIdleCores });
       } finally {
         await observer.stop();
       }
@@ -108,6 +120,11 @@ export const steady: Scenario = async (ctx) => {
   }
 };
 
+function steadyDaemon(world: World, concurrency: number | undefined, liveFeeds: number | undefined): DaemonProcess {
+  const env: Record<string, string> = liveFeeds === undefined ? {} : { NUMBERS_SYNC_LIVE_FEEDS: String(liveFeeds) };
+  return new DaemonProcess({ role: 'run', couchUrl: world.couchUrl, redisUrl: world.redisUrl, prefix: world.prefix, concurrency, env });
+}
+
 /** Share of a core a process uses while nothing happens, over `ms`. */
 async function idleCores(pid: number, ms: number): Promise<number> {
   const before = await cpuSeconds(pid);
@@ -118,7 +135,7 @@ async function idleCores(pid: number, ms: number): Promise<number> {
 }
 
 function rowsOf(pass: Pass, capacity: Capacity): ResultRow[] {
-  const at = pass.fraction ? ` @${Math.round(pass.fraction * 100)}%` : '';
+  const at = `${pass.fraction ? ` @${Math.round(pass.fraction * 100)}%` : ''}${pass.liveFeeds === undefined ? '' : ` live=${pass.liveFeeds}`}`;
   const primary = pass.fraction === undefined || pass.fraction === 0.5;
   return [
     { metric: `writer rate${at}`, value: pass.achievedRate, unit: '/s', baseline: capacity.writesPerSecond, baselineLabel: 'write capacity', ratio: pass.achievedRate / capacity.writesPerSecond, ratioLabel: 'of capacity', ...(primary ? { target: '50% of capacity' } : {}) },

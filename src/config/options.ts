@@ -111,9 +111,14 @@ export const OPTIONS = {
     schema: int(65_536, 1024 * 1024 * 1024).default(32 * 1024 * 1024),
     help: 'Bytes of _changes pages the listener holds at once, all drains together; a page holds at most this / drain concurrency (at least one max-size doc).',
   },
-  rescanIntervalMs: { env: 'NUMBERS_SYNC_RESCAN_INTERVAL_MS', schema: int(1000).default(60_000), help: 'Full _all_dbs rescan and drain of every numbers database (catches missed _db_updates).' },
+  rescanIntervalMs: { env: 'NUMBERS_SYNC_RESCAN_INTERVAL_MS', schema: int(1000).default(60_000), help: 'Rescan: _all_dbs, then _dbs_info, and a drain of every numbers database whose update_seq changed since it was last drained (catches missed _db_updates).' },
+  liveFeeds: {
+    env: 'NUMBERS_SYNC_LIVE_FEEDS',
+    schema: int(0, 10_000).default(64),
+    help: 'Longpoll _changes feeds kept open on the numbers databases that changed most recently: a change there is read at once, not when _db_updates reports it (CouchDB 3 batches those every [global_changes] max_write_delay, 500 ms); one CouchDB connection each; 0 = _db_updates only.',
+  },
   pollIntervalMs: { env: 'NUMBERS_SYNC_POLL_INTERVAL_MS', schema: int(100).default(2000), help: 'Drain interval of every database when _db_updates is unavailable.' },
-  feedTimeoutMs: { env: 'NUMBERS_SYNC_FEED_TIMEOUT_MS', schema: int(100, 600_000).default(30_000), help: 'Longpoll timeout of the _db_updates feed.' },
+  feedTimeoutMs: { env: 'NUMBERS_SYNC_FEED_TIMEOUT_MS', schema: int(100, 600_000).default(30_000), help: 'Longpoll timeout of the _db_updates feed and of the live _changes feeds.' },
   requestTimeoutMs: { env: 'NUMBERS_SYNC_REQUEST_TIMEOUT_MS', schema: int(1000).default(60_000), help: 'Watchdog: a CouchDB request running longer than this (beyond a feed timeout) is aborted and retried.' },
   allowEviction: {
     env: 'NUMBERS_SYNC_ALLOW_EVICTION',

@@ -69,6 +69,12 @@ export interface DbUpdate {
   seq?: unknown;
 }
 
+/** One database of a `POST /_dbs_info` answer: its state, or absent (deleted meanwhile). */
+export type DbInfoEntry = { updateSeq: unknown; purgeSeq: unknown } | 'not_found';
+
+/** CouchDB 3's default `[chttpd] max_db_number_for_dbs_info_req`: keys per `POST /_dbs_info`. */
+export const DBS_INFO_MAX_KEYS = 100;
+
 export interface DbUpdatesPage {
   results: DbUpdate[];
   last_seq: unknown;
@@ -247,6 +253,36 @@ export class CouchClient {
       signal: opts.signal,
       timeoutMs: opts.timeoutMs + this.requestTimeoutMs,
     });
+  }
+
+  /** Longpoll on a database's _changes without docs: only "something changed since" is wanted. */
+  changesLongpoll(db: string, opts: { since: unknown; limit: number; timeoutMs: number; signal?: AbortSignal }): Promise<ChangesPage> {
+    return this.request({
+      db,
+      path: '_changes',
+      qs: { feed: 'longpoll', since: opts.since, limit: opts.limit, timeout: opts.timeoutMs, style: 'main_only' },
+      signal: opts.signal,
+      timeoutMs: opts.timeoutMs + this.requestTimeoutMs,
+    });
+  }
+
+  /**
+   * `POST /_dbs_info` (CouchDB >= 2.2): the state of up to DBS_INFO_MAX_KEYS databases in one
+   * request. A database that does not exist is answered `{"key":..,"error":"not_found"}`.
+   */
+  async dbsInfo(names: readonly string[], signal?: AbortSignal): Promise<Map<string, DbInfoEntry>> {
+    const rows = await this.request<Array<{ key: string; info?: { update_seq?: unknown; purge_seq?: unknown }; error?: string }>>({
+      method: 'post',
+      path: '_dbs_info',
+      body: { keys: names },
+      signal,
+    });
+    const out = new Map<string, DbInfoEntry>();
+    for (const row of rows) {
+      if (row.info) out.set(row.key, { updateSeq: row.info.update_seq, purgeSeq: row.info.purge_seq });
+      else if (row.error === 'not_found') out.set(row.key, 'not_found');
+    }
+    return out;
   }
 
   async dbExists(db: string, signal?: AbortSignal): Promise<boolean> {

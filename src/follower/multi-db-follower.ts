@@ -6,6 +6,9 @@ import { backoffDelay } from '../util/backoff.js';
 import { repeatEvery } from '../util/repeat-every.js';
 import { DbScheduler } from './db-scheduler.js';
 import { DbUpdatesWatcher } from './db-updates-watcher.js';
+import { LiveFeeds } from './live-feeds.js';
+import { DrainedStates, dbState } from './drained-states.js';
+import { readDbStates } from './db-states.js';
 
 /**
  * What the follower tells its consumer. The four database events return the task to run for
@@ -53,6 +56,8 @@ export interface MultiDbFollowerOptions<T> {
   dbKind: string;
   concurrency: number;
   rescanIntervalMs: number;
+  /** Live _changes feeds on the databases that changed last (0 = none; default 64). */
+  liveFeeds?: number;
   pollIntervalMs: number;
   feedTimeoutMs: number;
   requestTimeoutMs: number;
@@ -84,6 +89,9 @@ export class MultiDbFollower<T> {
   private readonly retryAttempts = new Map<string, number>();
   private readonly scheduler: DbScheduler<T>;
   private readonly watcher: DbUpdatesWatcher;
+  private readonly liveFeeds: LiveFeeds;
+  /** What rescans may skip: database states a completed task covered. */
+  private readonly drainedStates = new DrainedStates();
   private watcherController = new AbortController();
   private dbUpdatesState: FollowerStatus['dbUpdates'] = 'starting';
   private lastRunAt = 0;
@@ -100,7 +108,28 @@ export class MultiDbFollower<T> {
       onUnavailable: (reason) => this.startPolling(reason),
       onFatal: (error) => opts.callbacks.failed(error),
     });
-    opts.signal.addEventListener('abort', () => this.clearRetries(), { once: true });
+    // Only wakes tasks (the consumer's run is the one path that reads); a change keeps the feed recent.
+    this.liveFeeds = new LiveFeeds({
+      couch: opts.couch,
+      logger: opts.logger,
+      size: opts.liveFeeds ?? 64,
+      feedTimeoutMs: opts.feedTimeoutMs,
+      signal: opts.signal,
+      onChange: (db) => {
+        if (!this.followedDbs.has(db)) return;
+        this.schedule(db, opts.callbacks.dbChanged(db));
+        this.liveFeeds.touch(db);
+      },
+      onSize: (open) => opts.metrics.liveFeeds.set(open),
+    });
+    opts.signal.addEventListener(
+      'abort',
+      () => {
+        this.clearRetries();
+        opts.metrics.liveFeeds.set(0);
+      },
+      { once: true },
+    );
   }
 
   private get signal(): AbortSignal {
@@ -153,8 +182,9 @@ export class MultiDbFollower<T> {
   }
 
   /**
-   * Lists the range: reports every followed database found, and every one followed or
-   * remembered that is gone as deleted. Returns the databases it reported (found or deleted).
+   * Lists the range: reports every followed database found whose `_dbs_info` state changed
+   * since a task covered it (every one when the server has no `_dbs_info`), and every one
+   * followed or remembered that is gone as deleted. Returns the databases it reported.
    */
   async rescan(): Promise<Set<string>> {
     const { couch, metrics, range, follows, callbacks } = this.opts;
@@ -169,13 +199,29 @@ export class MultiDbFollower<T> {
     const reported = new Set(present);
     for (const db of known) {
       if (present.has(db)) continue;
-      this.followedDbs.delete(db);
+      this.unfollow(db);
       this.schedule(db, callbacks.dbDeleted(db));
       reported.add(db);
     }
+    const states = await readDbStates(couch, [...present], this.signal);
     for (const db of present) {
+      const state = states?.get(db);
+      if (state === 'not_found') {
+        // Deleted since it was listed: as when the list lacks it.
+        this.unfollow(db);
+        this.schedule(db, callbacks.dbDeleted(db));
+        continue;
+      }
       this.followedDbs.add(db);
+      if (state && this.drainedStates.unchanged(db, dbState(state))) {
+        reported.delete(db);
+        metrics.rescanDbs.inc({ outcome: 'skipped' });
+        continue;
+      }
+      metrics.rescanDbs.inc({ outcome: 'drained' });
       this.schedule(db, callbacks.dbFound(db));
+      // Changed since covered yet unreported (_db_updates missed it): active, worth a live feed.
+      if (state && this.drainedStates.drained(db)) this.liveFeeds.touch(db);
     }
     metrics.followedDbs.set(this.followedDbs.size);
     await callbacks.rescanned?.();
@@ -188,13 +234,21 @@ export class MultiDbFollower<T> {
     const name = update.db_name;
     if (!follows(name)) return callbacks.otherDbEvent?.(name, update.type);
     if (update.type === 'deleted') {
-      this.followedDbs.delete(name);
+      this.unfollow(name);
       this.schedule(name, callbacks.dbDeleted(name));
     } else {
       this.followedDbs.add(name);
       this.schedule(name, update.type === 'created' ? callbacks.dbCreated(name) : callbacks.dbChanged(name));
+      this.liveFeeds.touch(name);
     }
     metrics.followedDbs.set(this.followedDbs.size);
+  }
+
+  /** Deleted: no feed, nothing of it covered. */
+  private unfollow(db: string): void {
+    this.followedDbs.delete(db);
+    this.drainedStates.forget(db);
+    this.liveFeeds.drop(db);
   }
 
   private schedule(db: string, task: Partial<T> | undefined): void {
@@ -231,13 +285,16 @@ export class MultiDbFollower<T> {
 
   private async runTask(db: string, task: T, signal: AbortSignal): Promise<void> {
     const { logger, metrics, dbKind } = this.opts;
+    // A state read before this task started is covered once it completes (a task reads to the end).
+    const covers = this.drainedStates.drainStarts(db);
     try {
       const outcome = await this.opts.callbacks.run(db, task, signal);
       if (signal.aborted || this.signal.aborted) return;
       if (outcome === 'gone') {
-        this.followedDbs.delete(db);
+        this.unfollow(db);
         return;
       }
+      if (this.followedDbs.has(db)) this.drainedStates.drainCompleted(db, covers);
       this.lastRunAt = Date.now();
       this.retryAttempts.delete(db);
     } catch (err) {

@@ -27,6 +27,7 @@ export interface ListenerOptions {
   readBufferBytes?: number;
   drainConcurrency: number;
   rescanIntervalMs: number;
+  liveFeeds?: number;
   pollIntervalMs: number;
   feedTimeoutMs: number;
   requestTimeoutMs: number;

@@ -25,6 +25,8 @@ export interface NumbersPolicyOptions {
   metrics: Metrics;
   drainConcurrency: number;
   rescanIntervalMs: number;
+  /** Live _changes feeds on the numbers databases that changed last (0 = none; default 64). */
+  liveFeeds?: number;
   pollIntervalMs: number;
   feedTimeoutMs: number;
   requestTimeoutMs: number;
@@ -77,12 +79,13 @@ export class NumbersPolicy {
 
   constructor(private readonly opts: NumbersPolicyOptions) {
     this.accountDbs = new AccountDbEvents(opts);
-    const { couch, logger, metrics, rescanIntervalMs, pollIntervalMs, feedTimeoutMs, requestTimeoutMs } = opts;
+    const { couch, logger, metrics, rescanIntervalMs, liveFeeds, pollIntervalMs, feedTimeoutMs, requestTimeoutMs } = opts;
     this.follower = new MultiDbFollower<DrainTask>({
       couch,
       logger,
       metrics,
       rescanIntervalMs,
+      liveFeeds,
       pollIntervalMs,
       feedTimeoutMs,
       requestTimeoutMs,

@@ -89,6 +89,17 @@ export class Metrics {
     help: 'Numbers databases followed',
     registers: [this.registry],
   });
+  readonly liveFeeds = new Gauge({
+    name: 'numbers_sync_live_feeds',
+    help: 'Live _changes feeds open on recently changed numbers databases',
+    registers: [this.registry],
+  });
+  readonly rescanDbs = new Counter({
+    name: 'numbers_sync_rescan_databases_total',
+    help: 'Numbers databases seen by rescans, by outcome (drained: changed or state unknown; skipped: unchanged since drained)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   readonly queueDepth = new Gauge({
     name: 'numbers_sync_queue_depth',
     help: 'Rebuild jobs by state',

@@ -6,6 +6,7 @@ import { AdminAuth, type AdminCredentials } from './auth.js';
 import { handleBulkGet } from './bulk-get.js';
 import { handleChanges } from './changes-feed.js';
 import { illegalNameReason, isValidDbName } from './db-names.js';
+import { dbInfoBody, handleDbsInfo } from './dbs-info.js';
 import { DbUpdatesBatcher } from './db-updates-batcher.js';
 import { DbUpdatesLog } from './db-updates-log.js';
 import { handleDbUpdates } from './db-updates-feed.js';
@@ -153,6 +154,9 @@ class Router {
       case '_all_dbs':
         allow(method, ['GET', 'HEAD']);
         return sendJson(res, 200, selectDbNames(this.d.registry.list(), parseAllDbsQuery(query)));
+      case '_dbs_info':
+        allow(method, ['GET', 'HEAD', 'POST']);
+        return handleDbsInfo(req, res, { registry: this.d.registry, seqs: this.d.seqs }, query);
       case '_db_updates':
         allow(method, ['GET', 'POST']);
         if (method === 'POST') await readBody(req); // parameters come from the query string
@@ -216,17 +220,7 @@ class Router {
         return sendJson(res, 200, { ok: true });
       case 'GET':
       case 'HEAD': {
-        const db = await this.acquire(name, res);
-        const info = await db.info();
-        return sendJson(res, 200, {
-          db_name: name,
-          doc_count: info.doc_count,
-          update_seq: this.d.seqs.format(info.update_seq),
-          purge_seq: this.d.seqs.format(0),
-          compact_running: false,
-          instance_start_time: '0',
-          props: {},
-        });
+        return sendJson(res, 200, await dbInfoBody(name, await this.acquire(name, res), this.d.seqs));
       }
       case 'POST': // create a document with a generated id
         return this.delegate(req, res, await this.acquire(name, res), name, []);
