@@ -5,7 +5,7 @@ import { CouchFixture } from '../harness/numbers.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { waitFor } from '../harness/wait.js';
 import { LogCapture } from '../harness/log-capture.js';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded-redis.js';
+import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/embedded/embedded-redis.js';
 import { NumberIndex } from '../../src/index/number-index.js';
 import type { Daemon } from '../../src/daemon.js';
 import { accountDbName } from '../../src/rules/index.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DiskCouch } from '../harness/disk-couch.js';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded-redis.js';
+import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/embedded/embedded-redis.js';
 import { CouchFixture } from '../harness/numbers.js';
 import type { Daemon } from '../../src/daemon.js';
 import { waitForConvergence } from './converged.js';

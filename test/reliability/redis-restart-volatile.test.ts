@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiskCouch } from '../harness/disk-couch.js';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded-redis.js';
+import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/embedded/embedded-redis.js';
 import { CouchFixture } from '../harness/numbers.js';
 import type { Daemon } from '../../src/daemon.js';
 import { waitForConvergence } from './converged.js';

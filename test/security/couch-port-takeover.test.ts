@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ChildDaemon } from '../harness/child-daemon.js';
-import { readRuntimeRecord } from '../../src/runtime/runtime-file.js';
+import { readRuntimeRecord } from '../../src/embedded/runtime-file.js';
 import { canSwitchUser } from './as-other-user.js';
 import { embeddedDaemonEnv, startEmbeddedDaemon, type EmbeddedDaemonEnv } from './embedded-daemon.js';
 

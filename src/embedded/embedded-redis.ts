@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../util/free-port.js';
-import { ensurePrivateDir } from '../util/private-dir.js';
+import { ensurePrivateDir } from '@kazoo-numbers-sync/embedded-couch';
 import { lockDataDir, type DirLock } from './dir-lock.js';
 import { renderRedisConf } from './redis-conf.js';
 import { staleRedisServers, stopProcesses } from './stale-redis.js';

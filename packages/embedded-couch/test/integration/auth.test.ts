@@ -4,9 +4,9 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import nano from 'nano';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded/launcher.js';
-import { withCredentials } from '../../src/couch/embedded/url-credentials.js';
-import { nanoError, raw, uniqueName } from './embedded-couch-helpers.js';
+import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/launcher.js';
+import { withCredentials } from '../../src/url-credentials.js';
+import { nanoError, raw, uniqueName } from '../helpers.js';
 
 const admin = { username: 'admin', password: 'p@ss:word/with+odd chars' };
 const basic = `Basic ${Buffer.from(`${admin.username}:${admin.password}`).toString('base64')}`;
@@ -99,7 +99,7 @@ describe('admin credentials configured', () => {
   });
 
   it('reads --admin from the command line of main.ts', { timeout: 30_000 }, async () => {
-    const main = fileURLToPath(new URL('../../src/couch/embedded/main.ts', import.meta.url));
+    const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
     const env = { ...process.env };
     delete env.EMBEDDED_COUCH_ADMIN;

@@ -1,7 +1,7 @@
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 import { configuredRedisTarget, openRedis, type RedisTarget } from '../redis/connection.js';
-import { withoutCredentials } from '../couch/embedded/url-credentials.js';
+import { withoutCredentials } from '@kazoo-numbers-sync/embedded-couch';
 import { identityAlive } from './process-identity.js';
 import { resolveServices, type ResolvedServices } from './services.js';
 import { readRuntimeRecord, runtimeFilePath, untrustedRecordReason, type EmbeddedServicesRecord } from './runtime-file.js';

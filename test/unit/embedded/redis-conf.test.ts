@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderRedisConf } from '../../../src/redis/redis-conf.js';
+import { renderRedisConf } from '../../../src/embedded/redis-conf.js';
 
 describe('renderRedisConf', () => {
   it('puts the password, socket and data dir in the file, quoted', () => {

@@ -1,6 +1,6 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { currentProcessIdentity, identityAlive, type ProcessIdentity } from '../runtime/process-identity.js';
+import { currentProcessIdentity, identityAlive, type ProcessIdentity } from './process-identity.js';
 
 const LOCK_FILE = 'numbers-sync.lock';
 

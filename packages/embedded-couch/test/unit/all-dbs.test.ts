@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { selectDbNames } from '../../../src/couch/embedded/all-dbs.js';
+import { selectDbNames } from '../../src/all-dbs.js';
 
 const names = ['accounts', 'numbers', 'numbers+1', 'numbers/+1415', 'numbers/+1416', 'numbers/+4420', 'numbersx'].sort();
 

@@ -1,7 +1,12 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DiskCouch } from '../harness/disk-couch.js';
-import { basicAuthHeader } from '../../src/couch/embedded/url-credentials.js';
-import { raw } from './embedded-couch-helpers.js';
+import { randomAdmin } from '../../src/auth.js';
+import { COUCHDB3_FIDELITY } from '../../src/fidelity.js';
+import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/launcher.js';
+import { basicAuthHeader } from '../../src/url-credentials.js';
+import { raw } from '../helpers.js';
 
 const OPAQUE = /^\d+-g1AAAA[A-Za-z0-9_-]{40,}$/;
 
@@ -13,21 +18,27 @@ interface ChangesBody {
 
 /** The embedded server as the test harness and the bench run it: like CouchDB 3 out of the box. */
 describe('embedded server in CouchDB 3 fidelity mode', () => {
-  let couch: DiskCouch;
+  let couch: EmbeddedCouch;
+  let dataDir = '';
+  const admin = randomAdmin();
+  // On disk, same admin on every start: a restart keeps the data.
+  const start = (port = 0) => startEmbeddedCouch({ port, dataDir: join(dataDir, 'couch'), admin, fidelity: COUCHDB3_FIDELITY });
   let auth: Record<string, string>;
   const db = 'fidelity%2Fdb';
 
   const get = (path: string, headers = auth) => raw(couch.baseUrl, path, { headers });
 
   beforeAll(async () => {
-    couch = await DiskCouch.start('fidelity');
+    dataDir = await mkdtemp(join(tmpdir(), 'nsync-fidelity-'));
+    couch = await start();
     auth = basicAuthHeader(couch.url);
     expect((await raw(couch.baseUrl, `/${db}`, { method: 'PUT', headers: auth })).status).toBe(201);
     for (const id of ['a', 'b', 'c']) expect((await raw(couch.baseUrl, `/${db}/${id}`, { method: 'PUT', headers: auth, json: { n: id } })).status).toBe(201);
   });
 
   afterAll(async () => {
-    await couch?.close();
+    await couch?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   it('requires the admin: anonymous _all_dbs and _db_updates are 401, /_up and / are open', async () => {
@@ -68,8 +79,8 @@ describe('embedded server in CouchDB 3 fidelity mode', () => {
     const before = (await get(`/${db}/_changes`)).body as ChangesBody;
     const updatesBefore = (await get('/_db_updates')).body as { last_seq: string };
     const port = couch.port;
-    await couch.stopServer();
-    await couch.startServer(port);
+    await couch.stop();
+    couch = await start(port);
     const after = (await get(`/${db}/_changes`)).body as ChangesBody;
     expect(after.results.map((r) => r.id)).toEqual(['a', 'b', 'c']);
     expect(after.last_seq).not.toBe(before.last_seq);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { basicAuthMatches, parseBasicAuth } from '../../../src/couch/embedded/basic-auth.js';
+import { basicAuthMatches, parseBasicAuth } from '../../src/basic-auth.js';
 
 const header = (raw: string) => `Basic ${Buffer.from(raw, 'utf8').toString('base64')}`;
 const expected = { user: 'operator', password: 'correct horse' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OpenDbs } from '../../../src/couch/embedded/open-dbs.js';
+import { OpenDbs } from '../../src/open-dbs.js';
 
 class FakeDb {
   closed = false;

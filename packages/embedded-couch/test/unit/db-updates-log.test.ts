@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DbUpdatesLog } from '../../../src/couch/embedded/db-updates-log.js';
+import { DbUpdatesLog } from '../../src/db-updates-log.js';
 
 describe('DbUpdatesLog', () => {
   it('hands out opaque string seqs and returns events after a position', () => {

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { processAlive } from '../runtime/process-identity.js';
+import { processAlive } from './process-identity.js';
 
 /**
  * A redis-server left running on `dir` by a daemon that died without stopping it (an older

@@ -1,6 +1,6 @@
 // Shared bits of the embedded CouchDB tests: unique names, raw HTTP, line readers.
 import { randomBytes } from 'node:crypto';
-import { basicAuthHeader } from '../../src/couch/embedded/url-credentials.js';
+import { basicAuthHeader } from '../src/url-credentials.js';
 
 /** A database name no other test uses; starts with a letter as CouchDB requires. */
 export function uniqueName(prefix = 't'): string {
@@ -76,4 +76,14 @@ export async function nanoError(p: Promise<unknown>): Promise<{ statusCode?: num
     return err as { statusCode?: number; error?: string; reason?: string };
   }
   throw new Error('expected the request to fail');
+}
+
+/** True while `pid` exists (EPERM: it does, under another user). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

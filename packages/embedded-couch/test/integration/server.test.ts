@@ -3,8 +3,8 @@
 import { Agent, request as httpRequest } from 'node:http';
 import nano, { type DocumentScope, type ServerScope } from 'nano';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded/launcher.js';
-import { fetchWithCredentials, jsonLines, nanoError, raw, uniqueName } from './embedded-couch-helpers.js';
+import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/launcher.js';
+import { fetchWithCredentials, jsonLines, nanoError, raw, uniqueName } from '../helpers.js';
 
 type Doc = Record<string, unknown>;
 interface ChangesBody {

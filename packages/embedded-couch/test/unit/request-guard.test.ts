@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { guardRequest, isAllowedHost, isJsonType } from '../../../src/couch/embedded/request-guard.js';
-import { withoutPaths } from '../../../src/couch/embedded/http.js';
+import { guardRequest, isAllowedHost, isJsonType } from '../../src/request-guard.js';
+import { withoutPaths } from '../../src/http.js';
 
 describe('isAllowedHost', () => {
   it('accepts loopback names and addresses, with or without a port', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dbToken, isValidDbName, nameFromToken } from '../../../src/couch/embedded/db-names.js';
+import { dbToken, isValidDbName, nameFromToken } from '../../src/db-names.js';
 
 describe('database names', () => {
   it('accepts CouchDB names, including KAZOO ones with / and +', () => {

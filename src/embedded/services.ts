@@ -1,10 +1,9 @@
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
-import { startEmbeddedCouch } from '../couch/embedded/launcher.js';
-import { startEmbeddedRedis } from '../redis/embedded-redis.js';
+import { ensurePrivateDir, startEmbeddedCouch } from '@kazoo-numbers-sync/embedded-couch';
+import { startEmbeddedRedis } from './embedded-redis.js';
 import { configuredRedisTarget, type RedisTarget } from '../redis/connection.js';
-import { ensurePrivateDir } from '../util/private-dir.js';
 import { currentProcessIdentity } from './process-identity.js';
 import { removeRuntimeRecord, writeRuntimeRecord, type EmbeddedServicesRecord } from './runtime-file.js';
 

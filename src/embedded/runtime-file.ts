@@ -1,6 +1,6 @@
 import { lstat, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ensurePrivateDir } from '../util/private-dir.js';
+import { ensurePrivateDir } from '@kazoo-numbers-sync/embedded-couch';
 import { processAlive } from './process-identity.js';
 
 export { processAlive };

@@ -2,7 +2,7 @@
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import { ensurePrivateDir } from '../../util/private-dir.js';
+import { ensurePrivateDir } from './private-dir.js';
 
 // PouchDB ships no types; these cover the calls this server makes.
 export interface PouchChangeRow {

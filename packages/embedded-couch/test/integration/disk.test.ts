@@ -8,9 +8,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import nano from 'nano';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded/launcher.js';
-import { nanoError, raw } from './embedded-couch-helpers.js';
-import { processAlive } from '../../src/runtime/process-identity.js';
+import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/launcher.js';
+import { nanoError, processAlive, raw } from '../helpers.js';
 
 const dirs: string[] = [];
 const running = new Set<EmbeddedCouch>();
@@ -133,7 +132,7 @@ describe('launcher', () => {
   });
 
   it('takes the server down with a parent that dies without stopping it', { timeout: 30_000 }, async () => {
-    const launcher = new URL('../../src/couch/embedded/launcher.ts', import.meta.url).href;
+    const launcher = new URL('../../src/launcher.ts', import.meta.url).href;
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
     const script = `const { startEmbeddedCouch } = await import(${JSON.stringify(launcher)}); const c = await startEmbeddedCouch({}); console.log(c.pid); setInterval(() => {}, 1000);`;
     const parent = spawn(process.execPath, ['--import', tsx, '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });

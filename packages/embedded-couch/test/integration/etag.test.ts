@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { basicAuthHeader } from '../../src/couch/embedded/url-credentials.js';
-import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded/launcher.js';
+import { basicAuthHeader } from '../../src/url-credentials.js';
+import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/launcher.js';
 
 /** CouchDB 3 answers GET/HEAD of a doc with `ETag: "<winning rev>"`, except when the reply carries meta such as _conflicts. */
 describe('embedded server: document ETags', () => {

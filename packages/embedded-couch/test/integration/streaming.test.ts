@@ -2,7 +2,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import nano from 'nano';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEmbeddedCouchServer, type EmbeddedCouchServer } from '../../src/couch/embedded/server.js';
+import { createEmbeddedCouchServer, type EmbeddedCouchServer } from '../../src/server.js';
 
 let embedded: EmbeddedCouchServer;
 /** With credentials, for nano. */

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { integerSeqs, opaqueSeqs, taggedSeqs } from '../../../src/couch/embedded/seq-codec.js';
-import { COUCHDB3_FIDELITY, fidelityArgs, parseFidelityFlags } from '../../../src/couch/embedded/fidelity.js';
-import { DbUpdatesBatcher } from '../../../src/couch/embedded/db-updates-batcher.js';
-import { DbUpdatesLog } from '../../../src/couch/embedded/db-updates-log.js';
+import { integerSeqs, opaqueSeqs, taggedSeqs } from '../../src/seq-codec.js';
+import { COUCHDB3_FIDELITY, fidelityArgs, parseFidelityFlags } from '../../src/fidelity.js';
+import { DbUpdatesBatcher } from '../../src/db-updates-batcher.js';
+import { DbUpdatesLog } from '../../src/db-updates-log.js';
 
 describe('seq codecs', () => {
   it('couchdb3: "<n>-g1AAAA…", any run decodes any run\'s seqs, a new run spells them anew', () => {
