@@ -62,7 +62,7 @@ export async function resolveServices(config: Config, logger: Logger): Promise<R
       logger.info({ socket: server.url, dataDir: redisDir }, 'REDIS_URL not set: started a private redis-server (unix socket, password, AOF on)');
     }
     if (stops.length > 0) {
-      // Lets CLI commands with the same data dir find these servers (src/runtime/command-services.ts).
+      // Lets CLI commands with the same data dir find these servers (command-services.ts).
       await writeRuntimeRecord(dataDir, record).catch((err: Error) => logger.warn({ err: err.message }, 'cannot write the embedded services record'));
       stops.push(() => removeRuntimeRecord(dataDir, record.pid));
     }

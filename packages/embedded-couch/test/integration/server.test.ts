@@ -1,5 +1,5 @@
 // The embedded CouchDB-protocol server (in memory), driven through nano and raw HTTP.
-// Each block names the express-pouchdb defect it proves fixed; see docs/embedded-couch.md.
+// Each block names the express-pouchdb defect it proves fixed; see packages/embedded-couch/README.md.
 import { Agent, request as httpRequest } from 'node:http';
 import nano, { type DocumentScope, type ServerScope } from 'nano';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
