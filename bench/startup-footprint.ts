@@ -14,7 +14,10 @@ import { freePort } from '../src/util/free-port.js';
 const checkout = resolve(process.argv[2] ?? fileURLToPath(new URL('..', import.meta.url)));
 const runs = Number(process.env.RUNS ?? 3);
 const idleMs = Number(process.env.IDLE_MS ?? 20_000);
-const external = process.env.EXTERNAL_COUCH_URL && process.env.EXTERNAL_REDIS_URL ? { couch: process.env.EXTERNAL_COUCH_URL, redis: process.env.EXTERNAL_REDIS_URL } : undefined;
+const external =
+  process.env.EXTERNAL_COUCH_URL && process.env.EXTERNAL_REDIS_URL
+    ? { couch: process.env.EXTERNAL_COUCH_URL, redis: process.env.EXTERNAL_REDIS_URL }
+    : undefined;
 
 interface Run {
   readyMs: number;
@@ -30,7 +33,10 @@ const rssMb = (pid: number | undefined): number => {
 const cmdline = (pid: number): string => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
 const childrenOf = (pid: number): number[] => {
   try {
-    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return []; // pgrep exits 1 when there are none
   }
@@ -58,7 +64,10 @@ async function once(label: number): Promise<Run> {
     let readyMs: number | undefined;
     while (readyMs === undefined) {
       if (performance.now() - started > 120_000) throw new Error('not ready within 120 s');
-      const status = await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.status, () => 0);
+      const status = await fetch(`http://127.0.0.1:${httpPort}/readyz`).then(
+        (r) => r.status,
+        () => 0,
+      );
       if (status === 200) readyMs = Math.round(performance.now() - started);
       else await sleep(25);
     }
@@ -84,4 +93,14 @@ for (let i = 1; i <= runs; i++) {
   results.push(run);
   console.log(JSON.stringify({ run: i, ...run }));
 }
-console.log(JSON.stringify({ checkout, external: Boolean(external), median: { readyMs: median(results.map((r) => r.readyMs)), daemonRssMb: median(results.map((r) => r.daemonRssMb)), couchRssMb: median(results.map((r) => r.couchRssMb)) } }));
+console.log(
+  JSON.stringify({
+    checkout,
+    external: Boolean(external),
+    median: {
+      readyMs: median(results.map((r) => r.readyMs)),
+      daemonRssMb: median(results.map((r) => r.daemonRssMb)),
+      couchRssMb: median(results.map((r) => r.couchRssMb)),
+    },
+  }),
+);

@@ -1,6 +1,6 @@
 import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { REBUILD_QUEUE_NAME, type RebuildJobData } from '../src/queue/rebuild-queue.js';
-import { AccountRebuilder, IndexNotReadyError, InvalidAccountError, type RebuildOutcome } from '../src/rebuild/account-rebuilder.js';
+import { type AccountRebuilder, IndexNotReadyError, InvalidAccountError, type RebuildOutcome } from '../src/rebuild/account-rebuilder.js';
 import type { Logger } from '../src/log/logger.js';
 import type { Metrics } from '../src/metrics/metrics.js';
 import { mayBeCouchOutage, outageDelayMs } from '../src/rebuild/job-failure.js';

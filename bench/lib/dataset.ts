@@ -88,13 +88,3 @@ export function numberDoc(number: string, owner: string, parent: string | undefi
   return doc;
 }
 
-/** Every account's expected numbers count, for sizing checks. */
-export function numbersPerAccount(dataset: Dataset): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const [, owner] of dataset.owners) {
-    counts.set(owner, (counts.get(owner) ?? 0) + 1);
-    const parent = dataset.parents.get(owner);
-    if (parent) counts.set(parent, (counts.get(parent) ?? 0) + 1);
-  }
-  return counts;
-}

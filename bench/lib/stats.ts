@@ -12,16 +12,6 @@ export function mean(values: readonly number[]): number {
   return values.length === 0 ? Number.NaN : values.reduce((a, b) => a + b, 0) / values.length;
 }
 
-export function round(value: number, digits = 2): number {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
-}
-
-/** Elapsed milliseconds since `start` (performance.now()). */
-export function since(start: number): number {
-  return performance.now() - start;
-}
-
 export interface Quantiles {
   p50: number;
   p95: number;

@@ -44,8 +44,7 @@ export interface EmbeddedRedis {
 export class RedisBinaryMissingError extends Error {
   constructor(binary: string) {
     super(
-      `'${binary}' was not found. Install it (Debian/Ubuntu: apt-get install -y redis-server) ` +
-        'or set REDIS_URL to an existing Redis server.',
+      `'${binary}' was not found. Install it (Debian/Ubuntu: apt-get install -y redis-server) or set REDIS_URL to an existing Redis server.`,
     );
     this.name = 'RedisBinaryMissingError';
   }

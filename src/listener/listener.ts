@@ -10,8 +10,9 @@ import type { Metrics } from '../metrics/metrics.js';
 import { backoffDelay } from '../util/backoff.js';
 import { abortableSleep } from '../util/abortable-sleep.js';
 import { settleWithin } from '../http/with-timeout.js';
+import { repeatEvery } from '../util/repeat-every.js';
 import { DbDrainer } from './db-drainer.js';
-import { FollowSession, type SessionStatus } from './follow-session.js';
+import { NumbersPolicy, type SessionStatus } from './numbers-policy.js';
 import { ListenerLease } from './lease.js';
 
 export interface ListenerOptions {
@@ -66,7 +67,7 @@ export class Listener {
   private tenure: Tenure;
   private tenures = 0;
   private readonly controller = new AbortController();
-  private session: FollowSession | undefined;
+  private session: NumbersPolicy | undefined;
   private loop: Promise<void> | undefined;
 
   constructor(private readonly opts: ListenerOptions) {
@@ -117,10 +118,31 @@ export class Listener {
    * Ends a session's drains and timers. Bounded: a drain stuck on a hung Redis connection may
    * outlive it, harmlessly, since its writes are fenced by an owner id no later tenure uses.
    */
-  private async retire(session: FollowSession, tenure: Tenure): Promise<void> {
+  private async retire(session: NumbersPolicy, tenure: Tenure): Promise<void> {
     tenure.outbox.stop();
     await settleWithin(session.stop(), this.opts.leaseTtlMs);
     await tenure.lease.release().catch(() => undefined);
+  }
+
+  /**
+   * Renews the lease every TTL/3 while `session` runs; each renewal times out (ListenerLease),
+   * so a hung connection cannot keep the session alive: once no renewal succeeded for a TTL
+   * the session ends.
+   */
+  private keepLease(lease: ListenerLease, session: NumbersPolicy): void {
+    const { logger } = this.opts;
+    let lastRenewed = Date.now();
+    const renew = async (): Promise<void> => {
+      try {
+        if (await lease.renew()) lastRenewed = Date.now();
+        else session.leaseLost();
+      } catch (err) {
+        logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not renew the listener lease');
+        if (Date.now() - lastRenewed >= lease.ttlMs) session.leaseLost();
+      }
+    };
+    // `renew` handles its own failures: nothing reaches the error callback.
+    repeatEvery(Math.max(100, Math.floor(lease.ttlMs / 3)), session.signal, renew, () => undefined);
   }
 
   private async runLoop(): Promise<void> {
@@ -144,8 +166,9 @@ export class Listener {
       waitingLogged = false;
       logger.info({ owner: this.lease.owner }, 'listener lease acquired; following numbers databases');
       const tenure = this.tenure;
-      const session = new FollowSession({ ...this.opts, ...tenure });
+      const session = new NumbersPolicy({ ...this.opts, ...tenure });
       this.session = session;
+      this.keepLease(tenure.lease, session);
       const end = await session.run();
       await this.retire(session, tenure);
       this.tenure = this.newTenure();

@@ -80,7 +80,7 @@ export class RebuildQueue {
         },
       }));
       const added = await this.queue.addBulk(jobs);
-      added.forEach((job, j) => ids.set(jobs[j]!.data.accountId, job.id));
+      for (const [j, job] of added.entries()) ids.set(jobs[j]!.data.accountId, job.id);
       this.metrics?.jobsDeduplicated.inc(added.filter((job, j) => job.id !== jobs[j]!.opts.jobId).length);
     }
     this.metrics?.jobsEnqueued.inc(accounts.length);

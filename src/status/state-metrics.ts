@@ -22,7 +22,7 @@ export async function refreshStateMetrics(opts: StateMetricsOptions): Promise<vo
   const { metrics, worker } = opts;
   const timeoutMs = opts.timeoutMs ?? 2000;
   const connection = worker ? await withTimeout(worker.blockingConnectionStatus(), timeoutMs, 'worker connection status').catch(() => 'unknown') : undefined;
-  metrics.workerReady.set(worker && worker.isRunning() && connection === 'ready' ? 1 : 0);
+  metrics.workerReady.set(worker?.isRunning() && connection === 'ready' ? 1 : 0);
   if (opts.redis.status !== 'ready') return;
   const [ready, record] = await Promise.allSettled([withTimeout(opts.index.isReady(), timeoutMs, 'index ready'), withTimeout(opts.audit.read(), timeoutMs, 'audit record')]);
   if (ready.status === 'fulfilled') metrics.indexReady.set(ready.value ? 1 : 0);

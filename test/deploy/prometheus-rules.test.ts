@@ -65,6 +65,7 @@ describe('Grafana dashboard (deploy/grafana/numbers-sync.json)', () => {
     const ids = dashboard.panels.map((p) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(dashboard.templating.list.map((v) => v.name)).toEqual(expect.arrayContaining(['datasource', 'job']));
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana template variable, not a JS template
     for (const panel of dashboard.panels.filter((p) => p.type !== 'row')) expect(panel.datasource?.uid).toBe('${datasource}');
     for (const { panel, expr } of dashboardQueries()) expect(expr, panel).toContain('job=~"$job"');
   });

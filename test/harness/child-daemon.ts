@@ -9,7 +9,11 @@ const BIN = fileURLToPath(new URL('../../bin/numbers-sync.js', import.meta.url))
  * `node [nodeArgs] bin/numbers-sync.js <args>`: the one way tests (ChildDaemon, runCli) and the
  * bench (bench/lib/daemon-process.ts) start the CLI, i.e. the compiled dist/ that ships.
  */
-export function spawnNumbersSync(args: readonly string[], env: NodeJS.ProcessEnv, opts: { cwd?: string; nodeArgs?: readonly string[] } = {}): ChildProcessByStdio<null, Readable, Readable> {
+export function spawnNumbersSync(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  opts: { cwd?: string; nodeArgs?: readonly string[] } = {},
+): ChildProcessByStdio<null, Readable, Readable> {
   return spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, ...args], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
@@ -48,7 +52,10 @@ export class ChildDaemon {
   }
 
   async waitForLog(match: (record: Record<string, unknown>) => boolean, what: string, timeoutMs = 30_000): Promise<Record<string, unknown>> {
-    return waitFor<Record<string, unknown> | false>(() => this.records().find(match) ?? false, { what: `${what}; stderr: ${this.stderr.join('').slice(-2000)}`, timeoutMs }) as Promise<Record<string, unknown>>;
+    return waitFor<Record<string, unknown> | false>(() => this.records().find(match) ?? false, {
+      what: `${what}; stderr: ${this.stderr.join('').slice(-2000)}`,
+      timeoutMs,
+    }) as Promise<Record<string, unknown>>;
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {

@@ -12,7 +12,8 @@ export interface CliResult {
  */
 export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<CliResult> {
   const inherited = { ...process.env };
-  for (const key of Object.keys(inherited)) if (key === 'COUCHDB_URL' || key === 'REDIS_URL' || key.startsWith('NUMBERS_SYNC_') || key === 'LOG_LEVEL') delete inherited[key];
+  for (const key of Object.keys(inherited))
+    if (key === 'COUCHDB_URL' || key === 'REDIS_URL' || key.startsWith('NUMBERS_SYNC_') || key === 'LOG_LEVEL') delete inherited[key];
   const child = spawnNumbersSync(args, { ...inherited, ...env });
   let stdout = '';
   let stderr = '';

@@ -8,7 +8,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
  * and the daemon's code imports the embedded server package from its dist/: build once per run
  * when a source is newer than the last build, so a run never tests stale output.
  */
-export function ensureBuilt(): void {
+export default function ensureBuilt(): void {
   const result = spawnSync(process.execPath, ['scripts/build.mjs', '--if-stale'], { cwd: ROOT, stdio: 'inherit' });
   if (result.status !== 0) throw new Error(`the build failed (exit ${result.status}): tests run the compiled dist/`);
 }

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { ensureBuilt } from './ensure-build.js';
+import ensureBuilt from './ensure-build.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

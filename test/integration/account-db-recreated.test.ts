@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
-import { CouchFixture } from '../harness/numbers.js';
+import type { CouchFixture } from '../harness/numbers.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { waitFor } from '../harness/wait.js';
 import { accountDbName } from '../../src/rules/index.js';

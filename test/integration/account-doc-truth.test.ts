@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
-import { CouchFixture, revGeneration } from '../harness/numbers.js';
+import { type CouchFixture, revGeneration } from '../harness/numbers.js';
 import { waitFor } from '../harness/wait.js';
 import { waitForRebuilds } from '../../src/queue/rebuild-waiter.js';
 import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/rules/index.js';

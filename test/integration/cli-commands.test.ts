@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isExternalCouch, privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import { freshAccountId, freshNumbers, freshPrefixes } from '../harness/ids.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
-import { CouchFixture } from '../harness/numbers.js';
+import type { CouchFixture } from '../harness/numbers.js';
 import { runCli } from '../harness/cli.js';
 import { waitFor } from '../harness/wait.js';
 import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/rules/index.js';

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
-import { CouchFixture, revGeneration } from '../harness/numbers.js';
+import { type CouchFixture, revGeneration } from '../harness/numbers.js';
 import { waitFor } from '../harness/wait.js';
 import { freshAccountId, freshNumbers, freshPrefixes } from '../harness/ids.js';
 import type { Daemon } from '../../src/daemon.js';

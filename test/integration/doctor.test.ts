@@ -85,7 +85,7 @@ describe('numbers-sync doctor', () => {
     expect(lines).toHaveLength(CHECKS.length + 1);
     // A shared CouchDB 3 (npm run test:couchdb3) may hold anything: only the line shape is certain there.
     const statuses = isExternalCouch() ? 'ok|warn|fail|skip' : 'ok|skip';
-    CHECKS.forEach((check, i) => expect(lines[i]).toMatch(new RegExp(`^(${statuses}) +${check} +\\S`)));
+    for (const [i, check] of CHECKS.entries()) expect(lines[i]).toMatch(new RegExp(`^(${statuses}) +${check} +\\S`));
     expect(lines.find((l) => l.includes('redis_persistence'))).toContain('AOF (appendonly yes)');
     expect(lines.at(-1)).toMatch(/^doctor: 11 checks: \d+ ok, \d+ warn, \d+ fail, \d+ skipped \(couch http:\/\/\*\*\*@/);
     if (!isExternalCouch()) expect(lines.at(-1)).toMatch(/ 0 warn, 0 fail, /);

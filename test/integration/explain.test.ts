@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import { freshAccountId, freshNumbers, freshPrefixes } from '../harness/ids.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
-import { CouchFixture } from '../harness/numbers.js';
+import type { CouchFixture } from '../harness/numbers.js';
 import { runCli } from '../harness/cli.js';
 import { waitFor } from '../harness/wait.js';
 import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/rules/index.js';
@@ -48,7 +48,7 @@ describe('numbers-sync explain', () => {
     expect(stdout).toContain(`must list  ${OWNER}  by the owner rule`);
     expect(stdout).toContain(`           ${PARENT}  by the reserve history rule`);
     expect(stdout).toContain(`note       owner ${OWNER} is also in the reserve history: it lists it only by the owner rule`);
-    expect(stdout).toMatch(/index      ready; lists it for \[.*\] from numbers\/\+\d{4}, entry state in_service; agrees with the doc/);
+    expect(stdout).toMatch(/index {6}ready; lists it for \[.*\] from numbers\/\+\d{4}, entry state in_service; agrees with the doc/);
     expect(stdout).toMatch(new RegExp(`  ${OWNER}  owner +index lists  entry ok  last rebuild \\d{4}-\\d\\d-\\d\\dT`));
     expect(stdout).toMatch(new RegExp(`  ${PARENT}  reserve history  index lists  entry ok  last rebuild \\d{4}-`));
     expect(stdout).toContain('consistent: the index and every account doc agree with the number doc');
@@ -99,7 +99,7 @@ describe('numbers-sync explain', () => {
 
     const none = await runCli(['explain', `${P}9999999`], env);
     expect(none.code, none.stderr).toBe(0);
-    expect(none.stdout).toMatch(/doc        MISSING: no doc \+\d+ in numbers\/\+\d{4} \(never written, or deleted\)/);
+    expect(none.stdout).toMatch(/doc {8}MISSING: no doc \+\d+ in numbers\/\+\d{4} \(never written, or deleted\)/);
     expect(none.stdout).toContain('must list  nobody');
   });
 

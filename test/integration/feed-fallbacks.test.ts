@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
-import { CouchFixture } from '../harness/numbers.js';
+import type { CouchFixture } from '../harness/numbers.js';
 import { HttpProxy } from '../harness/http-proxy.js';
 import { waitFor } from '../harness/wait.js';
 import { freshAccountId, freshNumbers, freshPrefixes } from '../harness/ids.js';

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { freshAccountId, freshNumbers, freshPrefixes } from '../harness/ids.js';
 import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
-import { CouchFixture } from '../harness/numbers.js';
+import type { CouchFixture } from '../harness/numbers.js';
 import { waitFor } from '../harness/wait.js';
 import { probeReadiness } from '../../src/http/readiness-probe.js';
 import type { Daemon } from '../../src/daemon.js';

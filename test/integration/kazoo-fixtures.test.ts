@@ -7,7 +7,7 @@ import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
-import { CouchFixture } from '../harness/numbers.js';
+import type { CouchFixture } from '../harness/numbers.js';
 import { waitFor } from '../harness/wait.js';
 import { accountDbName, encodedAccountDbName, entryFor, expectedAccountDocs, isNumberKey, jsonEqual, numberDbName } from '../../src/rules/index.js';
 import type { Daemon } from '../../src/daemon.js';

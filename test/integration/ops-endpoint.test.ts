@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import { ChildDaemon } from '../harness/child-daemon.js';
-import { CouchFixture } from '../harness/numbers.js';
+import type { CouchFixture } from '../harness/numbers.js';
 import { parsePrometheus, sampleValue, type Sample } from '../harness/prometheus.js';
 import { waitFor } from '../harness/wait.js';
 import { freshAccountId, freshNumbers, freshPrefixes } from '../harness/ids.js';

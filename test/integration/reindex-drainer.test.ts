@@ -5,7 +5,7 @@ import { listenerIndex } from '../harness/listener-index.js';
 import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import type { CouchFixture } from '../harness/numbers.js';
 import { CouchClient } from '../../src/couch/couch-client.js';
-import { NumberIndex } from '../../src/index/number-index.js';
+import type { NumberIndex } from '../../src/index/number-index.js';
 import { RebuildOutbox } from '../../src/queue/outbox.js';
 import type { RebuildQueue } from '../../src/queue/rebuild-queue.js';
 import { DbDrainer } from '../../src/listener/db-drainer.js';

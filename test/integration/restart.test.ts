@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import { ChildDaemon } from '../harness/child-daemon.js';
-import { CouchFixture } from '../harness/numbers.js';
+import type { CouchFixture } from '../harness/numbers.js';
 import { Random } from '../harness/random.js';
 import { waitFor } from '../harness/wait.js';
 import { freshAccountId, freshNumbers, freshPrefixes } from '../harness/ids.js';

@@ -10,7 +10,7 @@ import { carryCredentials } from '../harness/urls.js';
 import { listenerIndex } from '../harness/listener-index.js';
 import { waitFor } from '../harness/wait.js';
 import { CouchClient } from '../../src/couch/couch-client.js';
-import { NumberIndex } from '../../src/index/number-index.js';
+import type { NumberIndex } from '../../src/index/number-index.js';
 import { AccountRebuilder } from '../../src/rebuild/account-rebuilder.js';
 import { AccountDocCache, DocCacheSeal } from '../../src/rebuild/doc-cache.js';
 import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/rules/index.js';

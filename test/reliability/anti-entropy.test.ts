@@ -71,9 +71,9 @@ describe('anti-entropy sweep', () => {
     const good = await indexState(redis, prefix);
 
     const k = (s: string) => `${prefix}:idx:${s}`;
-    const valueOf = async (n: string) => JSON.parse((await redis.get(k(`num:${n}`)))!) as { db: string; accounts: string[]; entry: Record<string, unknown> };
+    const indexValue = async (n: string) => JSON.parse((await redis.get(k(`num:${n}`)))!) as { db: string; accounts: string[]; entry: Record<string, unknown> };
     // Wrong owner: sf(1) belongs to B; the index says C.
-    const owned = await valueOf(sf(1));
+    const owned = await indexValue(sf(1));
     expect(owned.accounts).toEqual([B]);
     await redis.multi().set(k(`num:${sf(1)}`), JSON.stringify({ ...owned, accounts: [C] })).srem(k(`acct:${B}`), sf(1)).sadd(k(`acct:${C}`), sf(1)).exec();
     // Missing number: sf(2) is gone from the index.
@@ -83,7 +83,7 @@ describe('anti-entropy sweep', () => {
     // An orphan: an entry listed by B that CouchDB does not hold and no database set knows of.
     await redis.multi().set(k('num:+14155559998'), JSON.stringify({ ...owned, accounts: [B] })).sadd(k(`acct:${B}`), '+14155559998').exec();
     // Wrong entry data, and a number dropped from its account's set only.
-    const entry = await valueOf(ny(1));
+    const entry = await indexValue(ny(1));
     await redis.set(k(`num:${ny(1)}`), JSON.stringify({ ...entry, entry: { ...entry.entry, state: 'port_out' } }));
     await redis.srem(k(`acct:${A}`), ny(3));
     // Checkpoint moved backwards.

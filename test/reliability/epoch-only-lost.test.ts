@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
-import { CouchFixture } from '../harness/numbers.js';
+import type { CouchFixture } from '../harness/numbers.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { waitFor } from '../harness/wait.js';
 import { NumberIndex } from '../../src/index/number-index.js';

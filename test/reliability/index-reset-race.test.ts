@@ -1,12 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DiskCouch } from '../harness/disk-couch.js';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/embedded/embedded-redis.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { redisFaultWorld } from '../harness/redis-fault-world.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
-import { CouchFixture, revGeneration } from '../harness/numbers.js';
+import { revGeneration } from '../harness/numbers.js';
 import { uniquePrefix } from '../harness/servers.js';
 import { waitFor } from '../harness/wait.js';
 import { accountDbName, PHONE_NUMBERS_DOC_ID } from '../../src/rules/index.js';
-import type { Daemon } from '../../src/daemon.js';
 import { revisionsSince } from './account-revisions.js';
 
 const A = 'a11ce000a11ce000a11ce000a11ce000';
@@ -19,26 +17,15 @@ const added = '+14156669999';
  * wipe the account's numbers until the reconcile. It must wait for the replay instead.
  */
 describe('a rebuild caught by an index reset', () => {
-  let couch: DiskCouch;
-  let redis: EmbeddedRedis;
-  let daemon: Daemon | undefined;
-  let fx: CouchFixture;
+  const world = redisFaultWorld('reset-race');
 
   beforeAll(async () => {
-    couch = await DiskCouch.start('reset-race');
-    redis = await startEmbeddedRedis();
-    fx = new CouchFixture(couch.url);
-    await fx.createAccountDb(A);
-    await fx.createDb('numbers/+1415');
-  });
-
-  afterAll(async () => {
-    await daemon?.stop();
-    await redis?.stop();
-    await couch?.close();
+    await world.fx.createAccountDb(A);
+    await world.fx.createDb('numbers/+1415');
   });
 
   it('never writes an account doc from a lost or partial index', async () => {
+    const { couch, fx } = world;
     let armed = false;
     const beforeWrite = async (accountId: string) => {
       if (!armed || accountId !== A) return;
@@ -46,12 +33,11 @@ describe('a rebuild caught by an index reset', () => {
       // Another writer bumps the doc (so this write will 409 and retry), then Redis loses everything.
       const doc = await fx.accountDoc(A);
       await fx.couch.putDoc(accountDbName(A), { ...doc!, _id: PHONE_NUMBERS_DOC_ID, pvt_other_writer: 1 });
-      const port = redis.port;
-      await redis.kill();
-      redis = await startEmbeddedRedis({ port });
+      await world.redis.kill();
+      await world.restartRedis();
     };
     const prefix = uniquePrefix('reset-race');
-    daemon = startTestDaemon(testSettings(couch.url, redis.url, prefix, { leaseTtlMs: 1000 }), { hooks: { beforeWrite } });
+    world.daemon = startTestDaemon(testSettings(couch.url, world.redis.url, prefix, { leaseTtlMs: 1000 }), { hooks: { beforeWrite } });
     for (const n of [...stable]) await fx.putNumber({ _id: n, pvt_state: 'in_service', pvt_assigned_to: A });
     await waitFor(async () => (await fx.listed(A)).length === stable.length, { what: 'A lists its numbers' });
     const before = revGeneration((await fx.accountDoc(A))?._rev);

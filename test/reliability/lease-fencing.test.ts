@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import { ChildDaemon } from '../harness/child-daemon.js';
-import { CouchFixture } from '../harness/numbers.js';
+import type { CouchFixture } from '../harness/numbers.js';
 import { startTestDaemon, testSettings } from '../harness/daemon.js';
 import { LogCapture } from '../harness/log-capture.js';
 import { TcpProxy } from '../harness/tcp-proxy.js';

@@ -1,13 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
-import { privateCouchWith, uniquePrefix, type CouchHandle } from '../harness/servers.js';
-import { CouchFixture } from '../harness/numbers.js';
-import { startTestDaemon, testSettings } from '../harness/daemon.js';
+import { describe, expect, it } from 'vitest';
+import { uniquePrefix } from '../harness/servers.js';
+import { testSettings } from '../harness/daemon.js';
 import { waitFor } from '../harness/wait.js';
 import { LogCapture } from '../harness/log-capture.js';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/embedded/embedded-redis.js';
+import { refusingRedisWorld } from '../harness/refusing-redis-world.js';
 import { NumberIndex } from '../../src/index/number-index.js';
-import type { Daemon } from '../../src/daemon.js';
 
 const A = '0ab0c000ab0c000ab0c000ab0c000a01';
 const DB = 'numbers/+1415';
@@ -18,26 +15,10 @@ const DB = 'numbers/+1415';
  * without a restart.
  */
 describe('outbox delivery after a failed enqueue', () => {
-  let couch: CouchHandle;
-  let fx: CouchFixture;
-  let redis: EmbeddedRedis;
-  let admin: Redis;
-  let daemon: Daemon | undefined;
-
-  beforeAll(async () => {
-    ({ couch, fx } = await privateCouchWith({ accounts: [A], numbersDbs: [DB] }));
-    redis = await startEmbeddedRedis();
-    admin = new Redis(redis.url);
-  });
-
-  afterAll(async () => {
-    await daemon?.stop();
-    admin.disconnect();
-    await redis.stop();
-    await couch.stop();
-  });
+  const world = refusingRedisWorld({ accounts: [A], numbersDbs: [DB] });
 
   it('delivers the marked account once Redis accepts writes again', async () => {
+    const { couch, fx, redis, admin } = world;
     const prefix = uniquePrefix('outbox');
     let armed = false;
     let refused = false;
@@ -45,11 +26,11 @@ describe('outbox delivery after a failed enqueue', () => {
       if (!armed || db !== DB) return;
       armed = false;
       // The page is in the index; now Redis refuses every write for a moment, so the enqueue fails.
-      await admin.config('SET', 'maxmemory', '1');
-      setTimeout(() => void admin.config('SET', 'maxmemory', '0').then(() => (refused = true)), 1000);
+      await world.refuseWrites();
+      setTimeout(() => void world.acceptWrites().then(() => (refused = true)), 1000);
     };
     const log = new LogCapture();
-    daemon = startTestDaemon(testSettings(couch.url, redis.url, prefix, { leaseTtlMs: 10_000, rescanIntervalMs: 600_000 }), { hooks: { afterCommit }, logger: log.logger });
+    world.startDaemon(testSettings(couch.url, redis.url, prefix, { leaseTtlMs: 10_000, rescanIntervalMs: 600_000 }), { hooks: { afterCommit }, logger: log.logger });
     await fx.putNumber({ _id: '+14155550100', pvt_state: 'in_service', pvt_assigned_to: A });
     await waitFor(async () => (await fx.listed(A)).length === 1, { what: 'first number listed' });
 

@@ -1,9 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { redisFaultWorld } from '../harness/redis-fault-world.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DiskCouch } from '../harness/disk-couch.js';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/embedded/embedded-redis.js';
-import { CouchFixture } from '../harness/numbers.js';
-import type { Daemon } from '../../src/daemon.js';
 import { waitForConvergence } from './converged.js';
 import { droppedStableEntries } from './account-revisions.js';
 import { runUntilMidBurst } from './mid-burst.js';
@@ -12,36 +9,22 @@ const SOAK = process.env.SOAK === '1';
 const LEASE_TTL_MS = 1000;
 
 describe('Redis restart with AOF', () => {
-  let couch: DiskCouch;
-  let redis: EmbeddedRedis;
-  let daemon: Daemon | undefined;
-  let fx: CouchFixture;
-
-  beforeAll(async () => {
-    couch = await DiskCouch.start('redis-aof');
-    redis = await startEmbeddedRedis({ dataDir: couch.path('redis'), appendOnly: true });
-    fx = new CouchFixture(couch.url);
-  });
-
-  afterAll(async () => {
-    await daemon?.stop();
-    await redis?.stop();
-    await couch?.close();
-  });
+  const world = redisFaultWorld('redis-aof', (couch) => ({ dataDir: couch.path('redis'), appendOnly: true }));
 
   it('resumes from the persisted checkpoints (no replay from 0) and converges', async () => {
-    const m = await runUntilMidBurst({ couchUrl: couch.url, redisUrl: redis.url, seed: 4404, label: 'aof', leaseTtlMs: LEASE_TTL_MS });
+    const { couch, fx } = world;
+    const m = await runUntilMidBurst({ couchUrl: couch.url, redisUrl: world.redis.url, seed: 4404, label: 'aof', leaseTtlMs: LEASE_TTL_MS });
     const { load, log, prefix, touched, stable, burst } = m;
-    daemon = m.daemon;
+    const daemon = m.daemon;
+    world.daemon = daemon;
     // SIGKILL: what Redis acknowledged is already written to the AOF (fsync only matters to a power loss).
-    const port = redis.port;
-    await redis.kill();
+    await world.redis.kill();
     const mark = log.mark();
     await burst;
     await load.step(SOAK ? 1000 : 200, touched);
     // Away longer than the lease: the session ends and a new one must find the index.
     await sleep(2 * LEASE_TTL_MS);
-    redis = await startEmbeddedRedis({ port, dataDir: couch.path('redis'), appendOnly: true });
+    const redis = await world.restartRedis();
 
     await log.waitForLog((r) => r.msg === 'follow session ended; starting a new one', 'the session to end', { from: mark });
     const resumed = await log.waitForLog((r) => r.msg === 'index found; resuming from checkpoints', 'a resume', { from: mark });

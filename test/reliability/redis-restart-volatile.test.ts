@@ -1,8 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DiskCouch } from '../harness/disk-couch.js';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/embedded/embedded-redis.js';
-import { CouchFixture } from '../harness/numbers.js';
-import type { Daemon } from '../../src/daemon.js';
+import { describe, expect, it } from 'vitest';
+import { redisFaultWorld } from '../harness/redis-fault-world.js';
 import { waitForConvergence } from './converged.js';
 import { droppedStableEntries } from './account-revisions.js';
 import { runUntilMidBurst } from './mid-burst.js';
@@ -10,35 +7,21 @@ import { runUntilMidBurst } from './mid-burst.js';
 const SOAK = process.env.SOAK === '1';
 
 describe('Redis restart without persistence: index, checkpoints and queue lost', () => {
-  let couch: DiskCouch;
-  let redis: EmbeddedRedis;
-  let daemon: Daemon | undefined;
-  let fx: CouchFixture;
-
-  beforeAll(async () => {
-    couch = await DiskCouch.start('redis-volatile');
-    redis = await startEmbeddedRedis();
-    fx = new CouchFixture(couch.url);
-  });
-
-  afterAll(async () => {
-    await daemon?.stop();
-    await redis?.stop();
-    await couch?.close();
-  });
+  const world = redisFaultWorld('redis-volatile');
 
   it('notices the lost index, replays from since=0 with rebuilds held, reconciles every account, converges', async () => {
+    const { couch, fx } = world;
     // Fault while a burst is being processed: the new changes are read, rebuilds are in flight.
-    const m = await runUntilMidBurst({ couchUrl: couch.url, redisUrl: redis.url, seed: 3303, label: 'volatile', leaseTtlMs: 1000 });
+    const m = await runUntilMidBurst({ couchUrl: couch.url, redisUrl: world.redis.url, seed: 3303, label: 'volatile', leaseTtlMs: 1000 });
     const { load, log, prefix, touched, stable, burst } = m;
-    daemon = m.daemon;
-    const port = redis.port;
-    await redis.kill();
+    const daemon = m.daemon;
+    world.daemon = daemon;
+    await world.redis.kill();
     const mark = log.mark();
     await burst;
     // Changes while Redis is away, including moves and deletions only a reconcile can see.
     await load.step(SOAK ? 1000 : 200, touched);
-    redis = await startEmbeddedRedis({ port });
+    const redis = await world.restartRedis();
 
     const ended = await log.waitForLog((r) => r.msg === 'follow session ended; starting a new one', 'the session to end', { from: mark });
     expect(['index_lost', 'lease_lost']).toContain(ended.reason);

@@ -1,15 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { privateCouch, uniquePrefix, type CouchHandle } from '../harness/servers.js';
-import { startTestDaemon, testSettings } from '../harness/daemon.js';
-import { LogCapture } from '../harness/log-capture.js';
-import { CouchFixture } from '../harness/numbers.js';
-import { SentinelCluster, sentinelUnavailable } from '../harness/sentinel-cluster.js';
-import { loadConfig } from '../../src/config/config.js';
-import { configuredRedisTarget, type RedisTarget } from '../../src/redis/connection.js';
+import { describe, expect, it } from 'vitest';
+import { sentinelUnavailable } from '../harness/sentinel-cluster.js';
+import { sentinelWorld } from '../harness/sentinel-world.js';
 import { runVerifyChild } from '../../src/audit/verify-child.js';
-import type { Daemon } from '../../src/daemon.js';
-import { NumberLoad } from './number-load.js';
-import { waitForConvergence } from './converged.js';
 
 const SOAK = process.env.SOAK === '1';
 const unavailable = sentinelUnavailable();
@@ -24,37 +16,21 @@ if (unavailable) console.warn(`skipping the Redis Sentinel failover test: ${unav
  * page is read again.
  */
 describe.skipIf(Boolean(unavailable))('Redis Sentinel failover', () => {
-  let couch: CouchHandle;
-  let cluster: SentinelCluster;
-  let daemon: Daemon | undefined;
-  let load: NumberLoad | undefined;
-
-  beforeAll(async () => {
-    couch = await privateCouch();
-    cluster = await SentinelCluster.start();
-  }, 60_000);
-
-  afterAll(async () => {
-    await daemon?.stop();
-    await load?.teardown();
-    await cluster?.stop();
-    await couch?.stop();
-  });
+  const world = sentinelWorld();
 
   it('a SIGKILL of the primary during a seeded load ends with zero drift', async () => {
+    const { cluster } = world;
     // The daemon's Redis settings go through the config like an operator's environment.
-    const target = configuredRedisTarget(loadConfig(cluster.env())) as RedisTarget;
+    const target = world.target();
     expect(target.redisSentinel).toMatchObject({ name: cluster.name });
     expect(target.redisUrl).not.toContain(cluster.password);
 
-    load = new NumberLoad({ couchUrl: couch.url, seed: 7107, prefixes: ['+1415', '+1212', '+4420'], numbersPerDb: SOAK ? 500 : 80, accounts: 15 });
-    await load.setup();
-    const fx = new CouchFixture(couch.url);
-    const log = new LogCapture();
-    const prefix = uniquePrefix('sentinel');
-    daemon = startTestDaemon(testSettings(couch.url, target.redisUrl, prefix, { ...target, batchSize: 50, leaseTtlMs: 1000 }), { logger: log.logger });
-    await load.step(SOAK ? 5000 : 800);
-    await waitForConvergence(fx, load, await cluster.primaryUrl(), prefix);
+    const { load, log, prefix, converged } = await world.start({
+      load: { seed: 7107, prefixes: ['+1415', '+1212', '+4420'], numbersPerDb: SOAK ? 500 : 80, accounts: 15 },
+      label: 'sentinel',
+      settings: { batchSize: 50, leaseTtlMs: 1000 },
+      warmup: SOAK ? 5000 : 800,
+    });
 
     const burst = load.step(SOAK ? 2000 : 300);
     await log.waitForLog((r) => r.msg === 'changes page applied', 'the burst being applied', { from: log.mark() });
@@ -66,12 +42,12 @@ describe.skipIf(Boolean(unavailable))('Redis Sentinel failover', () => {
     expect(newPort).not.toBe(oldPort);
     await load.step(SOAK ? 1000 : 200);
 
-    await waitForConvergence(fx, load, await cluster.primaryUrl(), prefix, { timeoutMs: 120_000, context: () => cluster.logs() });
+    await converged({ timeoutMs: 120_000, context: () => cluster.logs() });
     // The daemon really lived through it: the lease (TTL 1 s, shorter than the failover) was lost and taken again.
     expect(log.records(killedAt).some((r) => r.msg === 'listener lease acquired; following numbers databases')).toBe(true);
 
     // The scheduled audit's child process reaches the new primary through the sentinels too.
-    const audit = await runVerifyChild({ couchUrl: couch.url, ...target, prefix });
+    const audit = await runVerifyChild({ couchUrl: world.couch.url, ...target, prefix });
     expect(audit.drifted).toEqual([]);
     expect(audit.checked).toBeGreaterThan(0);
   }, 240_000);
@@ -89,37 +65,18 @@ describe.skipIf(Boolean(unavailable))('Redis Sentinel failover', () => {
  * lost) and is refused; the drain reads again from the stored checkpoint, page 1 included.
  */
 describe.skipIf(Boolean(unavailable))('Redis Sentinel failover that loses the last acknowledged writes', () => {
-  let couch: CouchHandle;
-  let cluster: SentinelCluster;
-  let daemon: Daemon | undefined;
-  let load: NumberLoad | undefined;
-
-  beforeAll(async () => {
-    couch = await privateCouch();
-    cluster = await SentinelCluster.start();
-  }, 60_000);
-
-  afterAll(async () => {
-    await daemon?.stop();
-    await load?.teardown();
-    await cluster?.stop();
-    await couch?.stop();
-  });
+  const world = sentinelWorld();
 
   it('ends with zero drift even when a drain spans the failover', async () => {
-    const target = configuredRedisTarget(loadConfig(cluster.env())) as RedisTarget;
-    load = new NumberLoad({ couchUrl: couch.url, seed: 7108, prefixes: ['+1415', '+1212'], numbersPerDb: 80, accounts: 15 });
-    await load.setup();
-    const fx = new CouchFixture(couch.url);
-    const log = new LogCapture();
-    const prefix = uniquePrefix('sentinel-tail');
+    const { cluster } = world;
     const gate = new PageGate('numbers/+1415');
-    daemon = startTestDaemon(testSettings(couch.url, target.redisUrl, prefix, { ...target, batchSize: 20, leaseTtlMs: 30_000 }), {
-      logger: log.logger,
+    const { load, log, converged } = await world.start({
+      load: { seed: 7108, prefixes: ['+1415', '+1212'], numbersPerDb: 80, accounts: 15 },
+      label: 'sentinel-tail',
+      settings: { batchSize: 20, leaseTtlMs: 30_000 },
       hooks: { beforeCommit: (db) => gate.before(db), afterCommit: (db) => gate.after(db) },
+      warmup: 400,
     });
-    await load.step(400);
-    await waitForConvergence(fx, load, await cluster.primaryUrl(), prefix);
 
     await cluster.pauseReplicas(1500);
     gate.arm();
@@ -136,7 +93,7 @@ describe.skipIf(Boolean(unavailable))('Redis Sentinel failover that loses the la
     const sessions = () => log.records(killedAt).filter((r) => r.msg === 'listener lease acquired; following numbers databases').length;
     // Longer than the lease TTL: under load a session may still end across the failover, and
     // the next one waits for the old tenure's lease to expire before it resumes.
-    await waitForConvergence(fx, load, await cluster.primaryUrl(), prefix, { timeoutMs: 90_000, context: () => `new lease sessions after the kill: ${sessions()}` });
+    await converged({ timeoutMs: 90_000, context: () => `new lease sessions after the kill: ${sessions()}` });
   }, 240_000);
 });
 

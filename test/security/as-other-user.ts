@@ -1,7 +1,5 @@
 import { spawnSync } from 'node:child_process';
 
-export const OTHER_USER = 'nobody';
-
 /** Runs a command as another local user (tests run as root and can switch with setpriv). */
 export function runAsOtherUser(command: string, args: string[], timeoutMs = 10_000): { code: number | null; stdout: string; stderr: string } {
   const res = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', command, ...args], { encoding: 'utf8', timeout: timeoutMs });

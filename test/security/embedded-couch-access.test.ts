@@ -9,7 +9,7 @@ import { processAlive } from '../../src/embedded/process-identity.js';
 // If any of these ran, the server would be gone.
 const ESCAPE = 'this.constructor.constructor("return process")()';
 const GLOBAL_ESCAPE = 'globalThis.constructor.constructor("return process")()';
-const killer = (escape: string) => `function (doc, req) { var p = ${escape}; p.kill(p.pid, "SIGKILL"); return true; }`;
+const killer = (escapeExpr: string) => `function (doc, req) { var p = ${escapeExpr}; p.kill(p.pid, "SIGKILL"); return true; }`;
 
 let couch: EmbeddedCouch;
 let base: string;
@@ -106,7 +106,7 @@ describe('no JavaScript from design documents', () => {
     expect(processAlive(couch.pid)).toBe(true);
     const r = await send(base, `/${DB}/_changes`, { headers: auth });
     expect(r.status).toBe(200);
-    expect((r.body?.results as unknown[]).length).toBe(2);
+    expect(r.body?.results as unknown[]).toHaveLength(2);
   });
 });
 

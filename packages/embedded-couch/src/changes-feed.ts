@@ -1,7 +1,7 @@
 // GET/POST /{db}/_changes: normal, longpoll and continuous feeds, streamed in bounded pages.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { filterOptions } from './changes-filter.js';
-import { badRequest, delay, Query, readJsonObject, requestSignal, writeChunk } from './http.js';
+import { badRequest, delay, type Query, readJsonObject, requestSignal, writeChunk } from './http.js';
 import type { PouchChangeRow, PouchDatabase } from './pouchdb.js';
 import type { DbRegistry } from './registry.js';
 import type { SeqCodec } from './seq-codec.js';

@@ -22,7 +22,7 @@ export function renderExplanation(e: NumberExplanation): string {
     lines.push(`doc        ${d.status.toUpperCase()}${d.reason ? ` (${d.reason})` : ''}: ${d.detail ?? ''}`);
   }
   if (e.mustList.length === 0) lines.push('must list  nobody');
-  e.mustList.forEach((m, i) => lines.push(`${i === 0 ? 'must list ' : '          '} ${m.accountId}  by the ${RULE[m.rule]} rule`));
+  for (const [i, m] of e.mustList.entries()) lines.push(`${i === 0 ? 'must list ' : '          '} ${m.accountId}  by the ${RULE[m.rule]} rule`);
   for (const note of e.notes) lines.push(`note       ${note}`);
   const v = e.index.value;
   const held = v ? `lists it for [${v.accounts.join(', ')}] from ${v.db}, entry state ${v.entry.state}` : 'holds nothing for it';

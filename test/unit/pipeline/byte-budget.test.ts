@@ -6,8 +6,14 @@ describe('ByteBudget', () => {
     const budget = new ByteBudget(10);
     const a = await budget.acquire(6);
     const order: string[] = [];
-    const b = budget.acquire(6).then((release) => (order.push('b'), release));
-    const c = budget.acquire(2).then((release) => (order.push('c'), release));
+    const b = budget.acquire(6).then((release) => {
+      order.push('b');
+      return release;
+    });
+    const c = budget.acquire(2).then((release) => {
+      order.push('c');
+      return release;
+    });
     await new Promise((r) => setTimeout(r, 10));
     // c would fit, but b came first: no overtaking, so a big page cannot starve.
     expect(order).toEqual([]);

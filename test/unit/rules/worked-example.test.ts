@@ -2,13 +2,13 @@
 // account doc is recomputed from the whole truth and "written" (as CouchDB would: JSON round
 // trip, new _rev) only when changed. Each step checks the exact docs, and that what every
 // account lists afterwards is the row of the table in docs/rules.md.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildAccountDoc, isNumberKey } from '../../../src/rules/account-doc.js';
 import { encodedAccountDbName } from '../../../src/rules/account.js';
 import { numberDbName } from '../../../src/rules/e164.js';
 import { expectedAccountDocs } from '../../../src/rules/truth.js';
 import { WORKED_EXAMPLE, type DemoWrite } from '../../../src/demo/worked-example.js';
+import { type Listings, rulesTable } from '../../fixtures/rules-table.js';
 
 const P = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const C = 'c0ffee00c0ffee00c0ffee00c0ffee01';
@@ -25,30 +25,8 @@ const T0 = 63871286400; // 2024-01-01T00:00:00Z
 const t = (step: number): number => T0 + step * 60;
 
 type Doc = Record<string, unknown>;
-type Listings = Record<AccountName, string[]>;
 
 // ---- The table of docs/rules.md ----------------------------------------------------------
-
-interface TableRow {
-  step: number;
-  change: string;
-  lists: Listings;
-}
-
-/** Rows of the worked example table: '-' is nothing, 'N2*' an entry with on_subaccount true. */
-function rulesTable(): TableRow[] {
-  const text = readFileSync(new URL('../../../docs/rules.md', import.meta.url), 'utf8');
-  const section = text.slice(text.indexOf('\n## Worked example'), text.indexOf('\n## Glossary'));
-  const rows: TableRow[] = [];
-  for (const line of section.split('\n')) {
-    const m = /^\|\s*(\d+)\s*\|/.exec(line);
-    if (!m) continue;
-    const [step, change, p, c, d] = line.split('|').slice(1, -1).map((cell) => cell.trim());
-    const names = (cell: string | undefined): string[] => (cell === '-' ? [] : (cell ?? '').split(',').map((s) => s.trim()));
-    rows.push({ step: Number(step), change: change!, lists: { P: names(p), C: names(c), D: names(d) } });
-  }
-  return rows;
-}
 
 const TABLE = rulesTable();
 
@@ -119,7 +97,14 @@ function expectDocs(expected: Record<string, Doc>): void {
 
 // ---- Expected entries --------------------------------------------------------------------
 
-function entry(state: string, owner: string, onSubaccount: boolean, created: number, updated: number, extra: { features?: string[]; used_by?: string } = {}): Doc {
+function entry(
+  state: string,
+  owner: string,
+  onSubaccount: boolean,
+  created: number,
+  updated: number,
+  extra: { features?: string[]; used_by?: string } = {},
+): Doc {
   return {
     state,
     features: extra.features ?? [],
@@ -175,8 +160,7 @@ const STEPS: Step[] = [
   {
     step: 2,
     title: 'P reserves N2 (reserved, owner P, H=[P])',
-    apply: () =>
-      putNumber({ _id: N2, pvt_state: 'reserved', pvt_assigned_to: P, pvt_reserve_history: [P], pvt_created: t(2), pvt_modified: t(2) }),
+    apply: () => putNumber({ _id: N2, pvt_state: 'reserved', pvt_assigned_to: P, pvt_reserve_history: [P], pvt_created: t(2), pvt_modified: t(2) }),
     written: [P],
     after: {
       [P]: accountDoc(P, 2, t(2), { [N2]: N2_RESERVED_BY_P }),
@@ -223,8 +207,7 @@ const STEPS: Step[] = [
   {
     step: 5,
     title: 'N1 moved D -> C (owner C, previously D, H=[])',
-    apply: () =>
-      putNumber({ ...numberDocs.get(N1)!.doc, pvt_assigned_to: C, pvt_previously_assigned_to: D, pvt_reserve_history: [], pvt_modified: t(5) }),
+    apply: () => putNumber({ ...numberDocs.get(N1)!.doc, pvt_assigned_to: C, pvt_previously_assigned_to: D, pvt_reserve_history: [], pvt_modified: t(5) }),
     written: [C, D],
     after: {
       [P]: accountDoc(P, 3, t(3), { [N2]: n2ActiveInC(true) }),
@@ -259,8 +242,7 @@ const STEPS: Step[] = [
   {
     step: 8,
     title: 'P releases N2 (available, no owner, H=[])',
-    apply: () =>
-      putNumber({ ...numberDocs.get(N2)!.doc, pvt_state: 'available', pvt_assigned_to: '', pvt_reserve_history: [], pvt_modified: t(8) }),
+    apply: () => putNumber({ ...numberDocs.get(N2)!.doc, pvt_state: 'available', pvt_assigned_to: '', pvt_reserve_history: [], pvt_modified: t(8) }),
     written: [P],
     after: {
       [P]: accountDoc(P, 5, t(8)),
