@@ -1,17 +1,26 @@
-# numbers-sync daemon image. The TypeScript sources run through tsx, which is a runtime
-# dependency (package.json "dependencies"), so a production install (--omit=dev) is enough
-# and there is no build step.
-FROM node:20-slim
+# numbers-sync daemon image, in two stages. The build stage installs every dependency (the
+# TypeScript compiler is a dev dependency), compiles the daemon and the embedded server package
+# to dist/ (`npm ci` runs the build as `prepare`), then drops the dev dependencies; the runtime
+# stage gets the compiled JS and production dependencies only, and runs no TypeScript.
+FROM node:20-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
+COPY packages ./packages
+COPY src ./src
+COPY workers ./workers
+RUN npm ci --no-audit --no-fund && npm prune --omit=dev --no-audit --no-fund
 
+FROM node:20-slim
 ENV NODE_ENV=production
 WORKDIR /app
 
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
-
+# node_modules holds the workspace package as a symlink into packages/ (copied as a link).
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/packages ./packages
+COPY --from=build /app/dist ./dist
 COPY bin ./bin
-COPY src ./src
-COPY workers ./workers
 
 # In a container the ops endpoint (/healthz /readyz /metrics) must listen beyond loopback to be
 # scraped; the data dir only matters when COUCHDB_URL / REDIS_URL are not set.

@@ -1,10 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Pure tests: no server, no global setup (npm run test:unit, a few seconds). The deploy checks
- * read files and run promtool / systemd-analyze / `numbers-sync --help`, which start nothing.
+ * Pure tests: no server (npm run test:unit, a few seconds). The deploy checks read files and run
+ * promtool / systemd-analyze / `numbers-sync --help`, which start nothing.
  */
-const UNIT = ['test/unit/**/*.test.ts', 'test/deploy/prometheus-rules.test.ts', 'test/deploy/systemd-units.test.ts'];
+const UNIT = ['test/unit/**/*.test.ts', 'packages/*/test/unit/**/*.test.ts', 'test/deploy/prometheus-rules.test.ts', 'test/deploy/systemd-units.test.ts'];
 
 export default defineConfig({
   test: {
@@ -14,12 +14,13 @@ export default defineConfig({
     maxWorkers: 2,
     pool: 'forks',
     projects: [
-      { extends: true, test: { name: 'unit', include: UNIT } },
+      // The build only, when a source is newer than dist/: daemon code imports the embedded server package from its dist/.
+      { extends: true, test: { name: 'unit', include: UNIT, globalSetup: ['test/harness/ensure-build.ts'] } },
       {
         extends: true,
         test: {
           name: 'integration',
-          include: ['test/**/*.test.ts'],
+          include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
           exclude: UNIT,
           // One embedded CouchDB-compatible server and one redis-server for the run (test/harness/global-setup.ts).
           globalSetup: ['test/harness/global-setup.ts'],

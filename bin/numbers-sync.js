@@ -1,6 +1,12 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx, so a clean clone needs no build step.
-import { register } from 'tsx/esm/api';
+// Runs the compiled daemon (dist/, built by `npm run build`, which `npm ci` runs as `prepare`).
+// For the TypeScript sources without a build: `npm run dev` (tsx, a dev dependency).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-register();
-await import('../src/cli/main.ts');
+const main = new URL('../dist/src/cli/main.js', import.meta.url);
+if (!existsSync(fileURLToPath(main))) {
+  process.stderr.write('numbers-sync: dist/ is missing (no build): run `npm run build` (npm ci does it), or `npm run dev` for the sources\n');
+  process.exit(2);
+}
+await import(main.href);

@@ -4,9 +4,8 @@ import { randomBytes } from 'node:crypto';
 import pMap from 'p-map';
 import { CouchClient } from '../../src/couch/couch-client.js';
 import { CouchError } from '../../src/couch/couch-error.js';
-import { startEmbeddedCouch } from '../../src/couch/embedded/launcher.js';
-import { COUCHDB3_FIDELITY } from '../../src/couch/embedded/fidelity.js';
-import { startEmbeddedRedis } from '../../src/redis/embedded-redis.js';
+import { COUCHDB3_FIDELITY, startEmbeddedCouch } from '@kazoo-numbers-sync/embedded-couch';
+import { startEmbeddedRedis } from '../../src/embedded/embedded-redis.js';
 import { redactUrl } from '../../src/util/redact.js';
 
 export interface WorldServers {

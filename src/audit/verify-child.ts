@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { redactUrl } from '../util/redact.js';
 import { redisChildEnv, type RedisTarget } from '../redis/connection.js';
 
-const BIN = fileURLToPath(new URL('../../bin/numbers-sync.js', import.meta.url));
+// The project's own bin, from src/audit/ (sources: tests, npm run dev) or dist/src/audit/ (compiled).
+const BIN = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../bin/numbers-sync.js' : '../../../bin/numbers-sync.js', import.meta.url));
 
 export interface VerifyOutcome {
   /** Account docs compared. */

@@ -1,7 +1,7 @@
 import nano, { type ServerScope } from 'nano';
 import { toCouchError, CouchError } from './couch-error.js';
 import { redactUrl } from '../util/redact.js';
-import { basicAuthHeader } from './embedded/url-credentials.js';
+import { basicAuthHeader } from '@kazoo-numbers-sync/embedded-couch';
 import { JsonRowsScanner, type ScanStatus } from './json-rows-scanner.js';
 import { requestDeadline } from './request-deadline.js';
 import { streamedGet } from './streamed-get.js';

@@ -4,7 +4,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Logger } from '../log/logger.js';
-import { basicAuthMatches, type Credentials } from '../couch/embedded/basic-auth.js';
+import { basicAuthMatches, type Credentials } from '@kazoo-numbers-sync/embedded-couch';
 import { LoginThrottle } from './login-throttle.js';
 import { DASHBOARD_PATH, type RequestHandler } from './ops-server.js';
 

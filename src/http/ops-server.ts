@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
-import { isAllowedHost } from '../couch/embedded/request-guard.js';
+import { isAllowedHost } from '@kazoo-numbers-sync/embedded-couch';
 import type { Logger } from '../log/logger.js';
 import type { Readiness } from './readiness.js';
 

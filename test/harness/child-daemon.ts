@@ -1,8 +1,21 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from './wait.js';
 
 const BIN = fileURLToPath(new URL('../../bin/numbers-sync.js', import.meta.url));
+
+/**
+ * `node [nodeArgs] bin/numbers-sync.js <args>`: the one way tests (ChildDaemon, runCli) and the
+ * bench (bench/lib/daemon-process.ts) start the CLI, i.e. the compiled dist/ that ships.
+ */
+export function spawnNumbersSync(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  opts: { cwd?: string; nodeArgs?: readonly string[] } = {},
+): ChildProcessByStdio<null, Readable, Readable> {
+  return spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, ...args], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+}
 
 /** `numbers-sync <args>` as a real child process, with its JSON log lines collected (tests and bench/lib/daemon-process.ts). */
 export class ChildDaemon {
@@ -14,11 +27,7 @@ export class ChildDaemon {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   constructor(args: string[], env: Record<string, string>, cwd?: string, nodeArgs: readonly string[] = []) {
-    this.child = spawn(process.execPath, [...nodeArgs, BIN, ...args], {
-      cwd,
-      env: { ...process.env, LOG_LEVEL: 'debug', NUMBERS_SYNC_HTTP_PORT: '0', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    this.child = spawnNumbersSync(args, { ...process.env, LOG_LEVEL: 'debug', NUMBERS_SYNC_HTTP_PORT: '0', ...env }, { cwd, nodeArgs });
     let buffer = '';
     this.child.stdout!.on('data', (chunk: Buffer) => {
       buffer += chunk.toString();
@@ -43,7 +52,10 @@ export class ChildDaemon {
   }
 
   async waitForLog(match: (record: Record<string, unknown>) => boolean, what: string, timeoutMs = 30_000): Promise<Record<string, unknown>> {
-    return waitFor<Record<string, unknown> | false>(() => this.records().find(match) ?? false, { what: `${what}; stderr: ${this.stderr.join('').slice(-2000)}`, timeoutMs }) as Promise<Record<string, unknown>>;
+    return waitFor<Record<string, unknown> | false>(() => this.records().find(match) ?? false, {
+      what: `${what}; stderr: ${this.stderr.join('').slice(-2000)}`,
+      timeoutMs,
+    }) as Promise<Record<string, unknown>>;
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {

@@ -1,7 +1,4 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-const BIN = fileURLToPath(new URL('../../bin/numbers-sync.js', import.meta.url));
+import { spawnNumbersSync } from './child-daemon.js';
 
 export interface CliResult {
   code: number | null;
@@ -15,8 +12,9 @@ export interface CliResult {
  */
 export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<CliResult> {
   const inherited = { ...process.env };
-  for (const key of Object.keys(inherited)) if (key === 'COUCHDB_URL' || key === 'REDIS_URL' || key.startsWith('NUMBERS_SYNC_') || key === 'LOG_LEVEL') delete inherited[key];
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const key of Object.keys(inherited))
+    if (key === 'COUCHDB_URL' || key === 'REDIS_URL' || key.startsWith('NUMBERS_SYNC_') || key === 'LOG_LEVEL') delete inherited[key];
+  const child = spawnNumbersSync(args, { ...inherited, ...env });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

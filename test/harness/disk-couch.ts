@@ -1,8 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AdminCredentials } from '../../src/couch/embedded/auth.js';
-import type { FidelityOptions } from '../../src/couch/embedded/fidelity.js';
+import type { AdminCredentials, FidelityOptions } from '@kazoo-numbers-sync/embedded-couch';
 import { randomAdmin, startTestCouch, type TestCouch } from './test-couch.js';
 
 /**

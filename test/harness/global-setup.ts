@@ -1,6 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { startTestCouch } from './test-couch.js';
-import { startEmbeddedRedis } from '../../src/redis/embedded-redis.js';
+import ensureBuilt from './ensure-build.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -18,6 +17,10 @@ declare module 'vitest' {
  * existing ones (e.g. Apache CouchDB 3.x: `npm run test:couchdb3`).
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  ensureBuilt();
+  // Imported once built: the harness loads the embedded server package from its dist/.
+  const { startTestCouch } = await import('./test-couch.js');
+  const { startEmbeddedRedis } = await import('../../src/embedded/embedded-redis.js');
   const stops: Array<() => Promise<void>> = [];
   const couchUrl = process.env.COUCHDB_URL || (await startShared(startTestCouch(), stops));
   const redisUrl = process.env.REDIS_URL || (await startShared(startEmbeddedRedis({}), stops));

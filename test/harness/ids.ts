@@ -28,3 +28,8 @@ export function freshPrefixes(count: number): string[] {
   while (out.size < count) out.add(`+${String(randomInt(1e4)).padStart(4, '0')}`);
   return [...out];
 }
+
+/** A database (or doc id) name no other test uses; starts with a letter as CouchDB requires. */
+export function freshName(prefix = 't'): string {
+  return `${prefix}${randomBytes(4).toString('hex')}`;
+}

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import { DiskCouch } from './disk-couch.js';
 import { CouchFixture } from './numbers.js';
-import { startEmbeddedRedis, type EmbeddedRedis, type EmbeddedRedisOptions } from '../../src/redis/embedded-redis.js';
+import { startEmbeddedRedis, type EmbeddedRedis, type EmbeddedRedisOptions } from '../../src/embedded/embedded-redis.js';
 import type { Daemon } from '../../src/daemon.js';
 
 /** Servers of one describe block (set in its beforeAll) for Redis fault tests: a CouchDB on disk and a redis-server that can be killed and started again. */

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { privateCouchWith, type CouchHandle } from './servers.js';
 import type { CouchFixture } from './numbers.js';
 import { startTestDaemon } from './daemon.js';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded-redis.js';
+import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/embedded/embedded-redis.js';
 import type { Daemon } from '../../src/daemon.js';
 
 /** Servers of one describe block (set in its beforeAll): a private CouchDB, and a private Redis a test can make refuse writes. */

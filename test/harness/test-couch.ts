@@ -1,8 +1,6 @@
-import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded/launcher.js';
-import type { AdminCredentials } from '../../src/couch/embedded/auth.js';
-import { COUCHDB3_FIDELITY, type FidelityOptions } from '../../src/couch/embedded/fidelity.js';
+import { type AdminCredentials, COUCHDB3_FIDELITY, type EmbeddedCouch, type FidelityOptions, startEmbeddedCouch } from '@kazoo-numbers-sync/embedded-couch';
 
-export { randomAdmin } from '../../src/couch/embedded/auth.js';
+export { randomAdmin } from '@kazoo-numbers-sync/embedded-couch';
 
 /** The launcher's handle: `url` with the admin credentials, `baseUrl` without, `admin`. */
 export type TestCouch = EmbeddedCouch;

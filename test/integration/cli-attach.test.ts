@@ -8,7 +8,7 @@ import { runCli } from '../harness/cli.js';
 import { CouchFixture } from '../harness/numbers.js';
 import { waitFor } from '../harness/wait.js';
 import { freePort } from '../../src/util/free-port.js';
-import { readRuntimeRecord, runtimeFilePath } from '../../src/runtime/runtime-file.js';
+import { readRuntimeRecord, runtimeFilePath } from '../../src/embedded/runtime-file.js';
 import type { StatusReport } from '../../src/status/collect-status.js';
 
 // With no COUCHDB_URL / REDIS_URL, commands join the daemon's embedded servers instead of

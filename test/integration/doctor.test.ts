@@ -7,7 +7,7 @@ import { isExternalCouch, privateCouchWith, redisUrl, uniquePrefix, type CouchHa
 import { freshAccountId, freshPrefixes } from '../harness/ids.js';
 import { runCli } from '../harness/cli.js';
 import { ChildDaemon } from '../harness/child-daemon.js';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded-redis.js';
+import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/embedded/embedded-redis.js';
 import { freePort } from '../../src/util/free-port.js';
 import type { DoctorReport } from '../../src/cli/format/doctor-format.js';
 

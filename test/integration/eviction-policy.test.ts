@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { privateCouchWith, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import { ChildDaemon } from '../harness/child-daemon.js';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded-redis.js';
+import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/embedded/embedded-redis.js';
 import { withTimeout } from '../../src/http/with-timeout.js';
 
 /** Under an evicting maxmemory-policy, index keys could vanish silently: the daemon refuses to start. */

@@ -4,14 +4,14 @@ import { startTestCouch, type TestCouch } from '../harness/test-couch.js';
 import { CouchClient } from '../../src/couch/couch-client.js';
 import { LiveFeeds } from '../../src/follower/live-feeds.js';
 import { waitFor } from '../harness/wait.js';
-import { uniqueName } from './embedded-couch-helpers.js';
+import { freshName } from '../harness/ids.js';
 
 /** The pool of live _changes feeds on its own, against the embedded server (CouchDB 3 fidelity). */
 describe('live _changes feeds', () => {
   let couch: TestCouch;
   let client: CouchClient;
   let controller: AbortController;
-  const dbs = Array.from({ length: 3 }, (_, i) => `${uniqueName('live')}/${i}`);
+  const dbs = Array.from({ length: 3 }, (_, i) => `${freshName('live')}/${i}`);
 
   beforeAll(async () => {
     couch = await startTestCouch();
@@ -37,7 +37,7 @@ describe('live _changes feeds', () => {
       onSize: (n) => sizes.push(n),
     });
   };
-  const put = (db: string) => client.putDoc(db, { _id: uniqueName('doc') });
+  const put = (db: string) => client.putDoc(db, { _id: freshName('doc') });
 
   it('keeps at most `size` feeds, on the databases touched last, and reports changes only there', async () => {
     const seen: string[] = [];
@@ -69,7 +69,7 @@ describe('live _changes feeds', () => {
   it('ends the feed of a deleted database and says so; size 0 opens none', async () => {
     const seen: string[] = [];
     const feeds = pool(4, seen);
-    const gone = `${uniqueName('live')}/gone`;
+    const gone = `${freshName('live')}/gone`;
     await client.request({ method: 'put', db: gone });
     feeds.touch(gone);
     await client.request({ method: 'delete', db: gone });

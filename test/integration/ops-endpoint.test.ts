@@ -8,7 +8,7 @@ import type { CouchFixture } from '../harness/numbers.js';
 import { parsePrometheus, sampleValue, type Sample } from '../harness/prometheus.js';
 import { waitFor } from '../harness/wait.js';
 import { freshAccountId, freshNumbers, freshPrefixes } from '../harness/ids.js';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded-redis.js';
+import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/embedded/embedded-redis.js';
 
 const A = freshAccountId();
 const B = freshAccountId();

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CouchFixture } from '../harness/numbers.js';
-import { readRuntimeRecord } from '../../src/runtime/runtime-file.js';
-import { splitCredentials } from './embedded-couch-helpers.js';
+import { readRuntimeRecord } from '../../src/embedded/runtime-file.js';
+import { splitCredentials } from '../../packages/embedded-couch/test/helpers.js';
 import { waitFor } from '../harness/wait.js';
 import { freePort } from '../../src/util/free-port.js';
 

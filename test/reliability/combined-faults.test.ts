@@ -6,7 +6,7 @@ import { ChildDaemon } from '../harness/child-daemon.js';
 import { CouchFixture } from '../harness/numbers.js';
 import { Random } from '../harness/random.js';
 import { uniquePrefix } from '../harness/servers.js';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded-redis.js';
+import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/embedded/embedded-redis.js';
 import { NumberLoad } from './number-load.js';
 import { waitForConvergence } from './converged.js';
 

@@ -5,7 +5,7 @@ import { startFaultProxy, type FaultProxy } from '../harness/fault-proxy.js';
 import { CouchFixture } from '../harness/numbers.js';
 import { redisUrl, uniquePrefix } from '../harness/servers.js';
 import { waitFor } from '../harness/wait.js';
-import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded/launcher.js';
+import { startEmbeddedCouch, type EmbeddedCouch } from '@kazoo-numbers-sync/embedded-couch';
 import { REBUILD_JOB_NAME } from '../../src/queue/rebuild-queue.js';
 import type { Daemon } from '../../src/daemon.js';
 

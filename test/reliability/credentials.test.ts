@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestCouch, type TestCouch } from '../harness/test-couch.js';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded-redis.js';
+import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/embedded/embedded-redis.js';
 import { ChildDaemon } from '../harness/child-daemon.js';
 import { CouchFixture } from '../harness/numbers.js';
 import { uniquePrefix } from '../harness/servers.js';

@@ -3,7 +3,7 @@
 // general 64 MB limit, so any local user, knowing nothing, made the server parse 64 MB of JSON
 // per request (4 concurrent 60 MB bodies of `[{},{},...]`: peak RSS 4.1 GB, 2.4 GB after).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded/launcher.js';
+import { startEmbeddedCouch, type EmbeddedCouch } from '@kazoo-numbers-sync/embedded-couch';
 import { anonUrl, send } from './couch-access.js';
 
 const KB = 1024;

@@ -1,7 +1,6 @@
 // Raw HTTP to an embedded server, for the security tests: any Host, Origin or body, no client magic.
 import { request } from 'node:http';
-import type { EmbeddedCouch } from '../../src/couch/embedded/launcher.js';
-import { basicAuthHeader, withoutCredentials } from '../../src/couch/embedded/url-credentials.js';
+import { basicAuthHeader, type EmbeddedCouch, withoutCredentials } from '@kazoo-numbers-sync/embedded-couch';
 
 export interface Answer {
   status: number;

@@ -1,11 +1,9 @@
 // `numbers-sync couch` (the embedded server in the foreground) never runs without credentials.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { spawnNumbersSync } from '../harness/child-daemon.js';
 import { send } from './couch-access.js';
 
-const BIN = fileURLToPath(new URL('../../bin/numbers-sync.js', import.meta.url));
-let child: ChildProcessWithoutNullStreams | undefined;
+let child: ReturnType<typeof spawnNumbersSync> | undefined;
 
 afterEach(async () => {
   if (child && child.exitCode === null) {
@@ -19,7 +17,7 @@ afterEach(async () => {
 async function start(args: string[], env: Record<string, string | undefined>): Promise<{ line: { url: string; admin?: { username: string; password: string } }; stderr: () => string }> {
   const e = { ...process.env, ...env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete e[k];
-  child = spawn(process.execPath, [BIN, 'couch', '--port', '0', ...args], { env: e });
+  child = spawnNumbersSync(['couch', '--port', '0', ...args], e);
   let err = '';
   child.stderr.on('data', (c: Buffer) => (err += c.toString()));
   const line = await new Promise<string>((resolve, reject) => {

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ChildDaemon } from '../harness/child-daemon.js';
-import { readRuntimeRecord } from '../../src/runtime/runtime-file.js';
+import { readRuntimeRecord } from '../../src/embedded/runtime-file.js';
 import { canSwitchUser } from './as-other-user.js';
 import { embeddedDaemonEnv, startEmbeddedDaemon, type EmbeddedDaemonEnv } from './embedded-daemon.js';
 
@@ -41,8 +41,9 @@ describe.runIf(canSwitchUser())('embedded CouchDB server dying under the daemon'
     daemon = await startEmbeddedDaemon(setup.env);
     const record = (await readRuntimeRecord(setup.dataDir))!;
     const couchUrl = new URL(record.couchUrl!);
+    // The server child: compiled main.js as the daemon ships, main.ts when run from the sources.
     const couchPid = Number(
-      (await import('node:child_process')).execFileSync('pgrep', ['-f', `main.ts --port ${couchUrl.port} `], { encoding: 'utf8' }).trim().split('\n')[0],
+      (await import('node:child_process')).execFileSync('pgrep', ['-f', `main[.][jt]s --port ${couchUrl.port} `], { encoding: 'utf8' }).trim().split('\n')[0],
     );
     expect(couchPid).toBeGreaterThan(0);
 

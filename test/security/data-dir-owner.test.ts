@@ -9,9 +9,8 @@ import { chmod, chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedCouch } from '../../src/couch/embedded/launcher.js';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded-redis.js';
-import { ensurePrivateDir } from '../../src/util/private-dir.js';
+import { ensurePrivateDir, startEmbeddedCouch } from '@kazoo-numbers-sync/embedded-couch';
+import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/embedded/embedded-redis.js';
 import { canSwitchUser, runAsOtherUser } from './as-other-user.js';
 
 let base: string;

@@ -1,9 +1,9 @@
 // Issue 15 item 1: nothing local can use the embedded server without its credentials, it runs
 // no JavaScript from design documents, and it answers only requests addressed to loopback.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded/launcher.js';
+import { startEmbeddedCouch, type EmbeddedCouch } from '@kazoo-numbers-sync/embedded-couch';
 import { adminAuth, anonUrl, send } from './couch-access.js';
-import { processAlive } from '../../src/runtime/process-identity.js';
+import { processAlive } from '../../src/embedded/process-identity.js';
 
 // The issue's payload: reach Node's `process` from a design function and kill the server with it.
 // If any of these ran, the server would be gone.

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../harness/cli.js';
 import { waitFor } from '../harness/wait.js';
 import { freePort } from '../../src/util/free-port.js';
-import { runtimeFilePath } from '../../src/runtime/runtime-file.js';
+import { runtimeFilePath } from '../../src/embedded/runtime-file.js';
 import { canSwitchUser } from './as-other-user.js';
 
 // A fake CouchDB: welcome banner, one account database, and a log line per request on stdout.

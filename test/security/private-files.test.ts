@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildDaemon } from '../harness/child-daemon.js';
-import { runtimeFilePath } from '../../src/runtime/runtime-file.js';
+import { runtimeFilePath } from '../../src/embedded/runtime-file.js';
 import { canSwitchUser, runAsOtherUser } from './as-other-user.js';
 import { embeddedDaemonEnv, startEmbeddedDaemon, type EmbeddedDaemonEnv } from './embedded-daemon.js';
 

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../harness/cli.js';
 import type { ChildDaemon } from '../harness/child-daemon.js';
-import { readRuntimeRecord, type EmbeddedServicesRecord } from '../../src/runtime/runtime-file.js';
+import { readRuntimeRecord, type EmbeddedServicesRecord } from '../../src/embedded/runtime-file.js';
 import { canSwitchUser, runAsOtherUser } from './as-other-user.js';
 import { embeddedDaemonEnv, startEmbeddedDaemon, type EmbeddedDaemonEnv } from './embedded-daemon.js';
 import { commandLineOf, redisServersIn } from './redis-processes.js';

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChildDaemon } from '../harness/child-daemon.js';
-import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/couch/embedded/launcher.js';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded-redis.js';
+import { startEmbeddedCouch, type EmbeddedCouch } from '@kazoo-numbers-sync/embedded-couch';
+import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/embedded/embedded-redis.js';
 import { canSwitchUser, runAsOtherUser } from './as-other-user.js';
 
 const COUCH_PW = 'couch-secret-in-a-file';

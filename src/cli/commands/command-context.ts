@@ -8,7 +8,7 @@ import { CouchClient } from '../../couch/couch-client.js';
 import { CouchError } from '../../couch/couch-error.js';
 import { NumberIndex } from '../../index/number-index.js';
 import { RebuildQueue } from '../../queue/rebuild-queue.js';
-import { resolveCommandServices } from '../../runtime/command-services.js';
+import { resolveCommandServices } from '../../embedded/command-services.js';
 import { redactUrl } from '../../util/redact.js';
 import { openRedis } from '../../redis/connection.js';
 import { addConfigFlags, configFromFlags, warnAboutPasswordFlags } from './daemon-commands.js';

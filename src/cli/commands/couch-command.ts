@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { chooseAdmin } from '../../couch/embedded/admin-source.js';
-import { runEmbeddedCouch } from '../../couch/embedded/launcher.js';
+import { chooseAdmin, runEmbeddedCouch } from '@kazoo-numbers-sync/embedded-couch';
 
 export function addCouchCommand(program: Command): void {
   program

@@ -5,7 +5,7 @@ import { createLogger, type Logger } from '../../log/logger.js';
 import { Daemon } from '../../daemon.js';
 import { Metrics } from '../../metrics/metrics.js';
 import { startOpsEndpoint, type OpsEndpoint } from '../../http/ops-endpoint.js';
-import { resolveServices } from '../../runtime/services.js';
+import { resolveServices } from '../../embedded/services.js';
 import { logPreflight } from '../../doctor/log-preflight.js';
 
 type Roles = { listen: boolean; work: boolean };

@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { configSecrets } from '../../config/config.js';
 import { createLogger } from '../../log/logger.js';
 import { openRedis } from '../../redis/connection.js';
-import { resolveCommandServices } from '../../runtime/command-services.js';
+import { resolveCommandServices } from '../../embedded/command-services.js';
 import { redactUrl } from '../../util/redact.js';
 import { runPreflight } from '../../doctor/run-checks.js';
 import { doctorReport, renderDoctor } from '../format/doctor-format.js';
