@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { listenerIndex } from '../harness/listener-index.js';
@@ -80,5 +80,36 @@ describe('checkpoint compare-and-set', () => {
     for (const n of numbers) expect((await index.lookup(n))?.accounts, n).toEqual([A]);
     const info = await fx.couch.request<{ update_seq: unknown }>({ db, path: '' });
     expect(await index.checkpoint(db)).toEqual(info.update_seq);
+  });
+
+  it('a drain starts where the previous one committed, and reads the stored checkpoint once Redis lost it', async () => {
+    const [otherPrefix] = freshPrefixes(1) as [string];
+    const other = `numbers/${otherPrefix}`;
+    await fx.createDbsReported([other]);
+    const batch = freshNumbers(otherPrefix, 4);
+    for (const _id of batch.slice(0, 2)) await fx.putNumber({ _id, pvt_state: 'in_service', pvt_assigned_to: A });
+    const outbox = new RebuildOutbox(index, {} as RebuildQueue);
+    outbox.hold();
+    const drainer = new DbDrainer({ couch: new CouchClient({ url: couch.url }), index, outbox, logger: pino({ level: 'silent' }), metrics: new Metrics(), batchSize: 10 });
+    const reads = vi.spyOn(index, 'checkpoint');
+    await drainer.drain(epoch, other, new AbortController().signal);
+    expect(reads).toHaveBeenCalledTimes(1);
+    // Nothing new: the next drain needs no read of the checkpoint.
+    await drainer.drain(epoch, other, new AbortController().signal);
+    expect(reads).toHaveBeenCalledTimes(1);
+
+    // Redis loses what the drains committed; a new number arrives.
+    for (const n of batch) await redis.del(index.keys.number(n));
+    await redis.del(index.keys.db(other));
+    await redis.srem(index.keys.account(A), ...batch);
+    await redis.hdel(index.keys.checkpoints, other);
+    await fx.putNumber({ _id: batch[2]!, pvt_state: 'in_service', pvt_assigned_to: A });
+    await drainer.drain(epoch, other, new AbortController().signal);
+    // The page read from the remembered checkpoint was refused; the drain read from the stored one (none).
+    expect(reads).toHaveBeenCalledTimes(2);
+    for (const n of batch.slice(0, 3)) expect((await index.lookup(n))?.accounts, n).toEqual([A]);
+    const info = await fx.couch.request<{ update_seq: unknown }>({ db: other, path: '' });
+    expect(await index.checkpoint(other)).toEqual(info.update_seq);
+    reads.mockRestore();
   });
 });
