@@ -1,10 +1,11 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import { testLogger } from '../harness/daemon.js';
 import type { CouchFixture } from '../harness/numbers.js';
 import { listenerIndex } from '../harness/listener-index.js';
+import { indexListing } from '../harness/index-listing.js';
 import { CouchClient } from '../../src/couch/couch-client.js';
 import type { NumberIndex } from '../../src/index/number-index.js';
 import { AccountRebuilder } from '../../src/rebuild/account-rebuilder.js';
@@ -40,14 +41,8 @@ describe('rebuild with the HEAD first', () => {
     await couch?.stop();
   });
 
-  async function listing(numbers: string[]): Promise<void> {
-    const changes = [N1, N2].map((number) =>
-      numbers.includes(number)
-        ? { number, value: { db: 'numbers/+1415', accounts: [A], entry: { state: 'in_service', features: [], assigned_to: A, used_by: '', created: 1, updated: 1 } } }
-        : { number },
-    );
-    await index.commit(epoch, 'numbers/+1415', changes, undefined, randomUUID());
-  }
+  /** Makes the index say the account lists exactly these numbers. */
+  const listing = (numbers: string[]) => indexListing(index, epoch, A, [N1, N2], numbers);
 
   it('skips the epoch re-check only when the cached doc is proven current right before the index read', async () => {
     const logger = testLogger();
