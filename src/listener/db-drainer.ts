@@ -157,8 +157,15 @@ export class DbDrainer {
     if (remembered?.epoch !== epoch) remembered = undefined;
     for (let attempt = 1; ; ) {
       const checkpoint = remembered ? remembered.seq : await this.opts.index.checkpoint(db);
+      const cursor: PageCursor = { readFrom: { checkpoint } };
       try {
-        return await this.drainFrom(epoch, db, checkpoint ?? 0, signal, pass, { readFrom: { checkpoint } });
+        await this.drainFrom(epoch, db, checkpoint ?? 0, signal, pass, cursor);
+        // Nothing committed, so no compare-and-set checked the remembered checkpoint: check it
+        // here, or a checkpoint Redis lost would not be read again until the next change.
+        if (remembered && cursor.readFrom?.checkpoint === checkpoint && !signal.aborted && !sameCheckpoint(await this.opts.index.checkpoint(db), checkpoint)) {
+          throw new CheckpointMovedError(db);
+        }
+        return;
       } catch (err) {
         if (!(err instanceof CheckpointMovedError)) throw err;
         this.committed.delete(db);
@@ -421,6 +428,11 @@ export class DbDrainer {
       logger.warn({ db, id: w.id.slice(0, 100), rev: w.rev, reasons: w.reasons, samples: w.samples }, 'number doc sanitised');
     }
   }
+}
+
+/** Checkpoints are opaque: equal when they serialise alike (as they are stored). */
+function sameCheckpoint(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /** CouchDB answers 400 to a `since` it cannot parse (a corrupt checkpoint, or one from another server). */
