@@ -17,12 +17,12 @@ export interface RunBenchOptions {
 }
 
 export async function runBench(opts: RunBenchOptions): Promise<BenchReport> {
-  const ctx: BenchContext = { options: opts.options, servers: opts.servers, log: opts.log ?? (() => undefined), initialSyncs: new Map() };
+  const ctx: BenchContext = { options: opts.options, servers: { couchMode: opts.options.couchMode, ...opts.servers }, log: opts.log ?? (() => undefined), initialSyncs: new Map() };
   const report: BenchReport = {
     startedAt: new Date().toISOString(),
     command: opts.command,
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '', memoryMb: Math.round(totalmem() / 2 ** 20), node: process.version, platform: process.platform, loadAverage: loadavg() },
-    couch: opts.servers.couchUrl ? redactUrl(opts.servers.couchUrl) : 'embedded (in memory, fresh per data set)',
+    couch: opts.servers.couchUrl ? redactUrl(opts.servers.couchUrl) : `embedded, ${opts.options.couchMode} mode (in memory, fresh per data set)`,
     redis: opts.servers.redisUrl ? redactUrl(opts.servers.redisUrl) : 'private redis-server (fresh per data set)',
     options: { ...opts.options, daemonNodeArgs: process.env.BENCH_DAEMON_NODE_ARGS || undefined },
     results: [],

@@ -4,6 +4,10 @@ import { parseArgs } from 'node:util';
 export const SCENARIOS = ['initial-sync', 'naive', 'steady', 'burst', 'memory', 'workers', 'sweep', 'idle-rescan'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
+/** How the embedded server behaves: like a stock CouchDB 3 (default) or its plain, faster self. */
+export const COUCH_MODES = ['couchdb3', 'plain'] as const;
+export type CouchMode = (typeof COUCH_MODES)[number];
+
 export interface BenchOptions {
   scenarios: ScenarioName[];
   /** Numbers of the main data set (scenario 1 and 5). */
@@ -14,6 +18,8 @@ export interface BenchOptions {
   /** Share of accounts that are sub-accounts whose numbers a parent reserved. */
   parentShare: number;
   seed: number;
+  /** Embedded server mode (ignored with COUCHDB_URL): CouchDB 3 fidelity or plain. */
+  couchMode: CouchMode;
   /** Rebuild jobs run in parallel per daemon process (NUMBERS_SYNC_CONCURRENCY); unset = the daemon's default. */
   concurrency?: number;
   /** Parallel requests of the physical-limit baseline and of the seeders. */
@@ -67,6 +73,7 @@ const FLAGS = {
   accounts: { type: 'string', help: 'accounts of the main data set (default numbers/10)' },
   'parent-share': { type: 'string', help: 'share of accounts with parent reservations (default 0.1)' },
   seed: { type: 'string', help: 'PRNG seed of the data sets (default 1)' },
+  'couch-mode': { type: 'string', help: 'embedded server: couchdb3 (opaque seqs, _db_updates in 500 ms batches) or plain (integer seqs, _db_updates at once) (default couchdb3)' },
   concurrency: { type: 'string', help: "daemon rebuild concurrency per process (default: the daemon's)" },
   'client-concurrency': { type: 'string', help: 'parallel requests of baselines and seeders (default 8)' },
   'naive-dbs': { type: 'string', help: 'database counts of the naive comparison (default 10,50,200)' },
@@ -111,6 +118,7 @@ export function defaultOptions(overrides: Partial<BenchOptions> = {}): BenchOpti
     accounts: Math.max(1, Math.round(numbers / 10)),
     parentShare: 0.1,
     seed: 1,
+    couchMode: 'couchdb3',
     clientConcurrency: 8,
     naiveDbs: [10, 50, 200],
     naiveNumbers: numbers,
@@ -169,6 +177,9 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
   set('accounts', num('accounts', 2));
   set('parentShare', num('parent-share', 0, 1, false));
   set('seed', num('seed', 0));
+  const couchMode = str('couch-mode');
+  if (couchMode !== undefined && !(COUCH_MODES as readonly string[]).includes(couchMode)) throw new OptionsError(`--couch-mode: one of ${COUCH_MODES.join(', ')}, not '${couchMode}'`);
+  set('couchMode', couchMode as CouchMode | undefined);
   set('concurrency', num('concurrency', 1, 1000));
   set('clientConcurrency', num('client-concurrency', 1, 256));
   set('naiveDbs', list('naive-dbs', 1));

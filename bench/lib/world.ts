@@ -7,12 +7,15 @@ import { CouchError } from '../../src/couch/couch-error.js';
 import { COUCHDB3_FIDELITY, startEmbeddedCouch } from '@kazoo-numbers-sync/embedded-couch';
 import { startEmbeddedRedis } from '../../src/embedded/embedded-redis.js';
 import { redactUrl } from '../../src/util/redact.js';
+import type { CouchMode } from './options.js';
 
 export interface WorldServers {
   /** External CouchDB; unset = a fresh in-memory embedded server per world. */
   couchUrl?: string;
   /** External Redis; unset = a private redis-server per world. */
   redisUrl?: string;
+  /** Mode of the embedded server (default couchdb3); unused with couchUrl. */
+  couchMode?: CouchMode;
 }
 
 export class World {
@@ -42,10 +45,11 @@ export class World {
       let couchUrl = servers.couchUrl;
       let couchPid: number | undefined;
       if (!couchUrl) {
-        // Like a stock CouchDB 3: admin required, opaque seqs, _db_updates in 500 ms batches. Views
-        // on: the naive baseline queries a view in every numbers database (design-document
-        // JavaScript, which the embedded server refuses by default).
-        const couch = await startEmbeddedCouch({ fidelity: COUCHDB3_FIDELITY, jsViews: true });
+        // Like a stock CouchDB 3 (admin required, opaque seqs, _db_updates in 500 ms batches)
+        // unless plain mode is asked for. Views on: the naive baseline queries a view in every
+        // numbers database (design-document JavaScript, which the embedded server refuses by default).
+        const fidelity = (servers.couchMode ?? 'couchdb3') === 'couchdb3' ? COUCHDB3_FIDELITY : {};
+        const couch = await startEmbeddedCouch({ fidelity, jsViews: true });
         stops.push(() => couch.stop());
         couchUrl = couch.url;
         couchPid = couch.pid;

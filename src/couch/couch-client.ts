@@ -5,6 +5,7 @@ import { basicAuthHeader } from '@kazoo-numbers-sync/embedded-couch';
 import { JsonRowsScanner, type ScanStatus } from './json-rows-scanner.js';
 import { requestDeadline } from './request-deadline.js';
 import { streamedGet } from './streamed-get.js';
+import { HeadRequester } from './head-request.js';
 
 export interface CouchClientOptions {
   url: string;
@@ -92,12 +93,14 @@ export class CouchClient {
   /** Base URL without credentials and the headers carrying them, for streamed reads. */
   private readonly streamBase: string;
   private readonly streamHeaders: Record<string, string>;
+  private readonly heads: HeadRequester;
 
   constructor(opts: CouchClientOptions) {
     this.server = nano({ url: opts.url });
     const parsed = new URL(opts.url);
     this.streamBase = `${parsed.origin}${parsed.pathname}`.replace(/\/+$/, '');
     this.streamHeaders = { accept: 'application/json', ...basicAuthHeader(parsed) };
+    this.heads = new HeadRequester(parsed);
     this.displayUrl = redactUrl(opts.url);
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 60_000;
   }
@@ -331,15 +334,17 @@ export class CouchClient {
    * no body to tell a missing doc from a missing database.
    */
   async headDoc(db: string, id: string, opts: { conflicts?: boolean; signal?: AbortSignal } = {}): Promise<{ etag?: string } | undefined> {
+    const path = `/${encodeURIComponent(db)}/${encodeURIComponent(id)}`;
     try {
-      const headers = await this.request<Record<string, string | undefined>>({
-        method: 'head',
-        db,
-        path: encodeURIComponent(id),
-        qs: opts.conflicts ? { conflicts: true } : undefined,
+      // Not through nano: its HTTP client closes the connection after every HEAD (head-request.ts).
+      const headers = await this.heads.head({
+        url: `${this.streamBase}${path}${opts.conflicts ? '?conflicts=true' : ''}`,
+        headers: this.streamHeaders,
+        what: `HEAD ${path.slice(0, 200)}`,
         signal: opts.signal,
+        timeoutMs: this.requestTimeoutMs,
       });
-      return { etag: headers.etag ?? headers.ETag };
+      return { etag: headers.etag };
     } catch (err) {
       if (err instanceof CouchError && (err.kind === 'doc_not_found' || err.kind === 'db_not_found')) return undefined;
       throw err;

@@ -26,15 +26,17 @@ export async function streamedGet(opts: StreamedGetOptions, consume: (chunk: Uin
     const response = await fetch(opts.url, { headers: opts.headers, signal: deadline.signal, redirect: 'error' });
     if (!response.ok) throw { statusCode: response.status, ...(await errorBody(response)) };
     const reader = response.body!.getReader();
+    let complete = false;
     try {
       for (;;) {
         const { done, value } = await reader.read();
-        if (done) return;
+        if (done) return void (complete = true);
         if (!consume(value)) return;
       }
     } finally {
-      // Abandoning a body half-way must close the connection, not leave it to drain.
-      deadline.abort();
+      // Abandoning a body half-way must close the connection, not leave it to drain; a body
+      // read to its end leaves the connection to the pool (an abort would only cost an error).
+      if (!complete) deadline.abort();
       reader.releaseLock();
     }
   } catch (err) {

@@ -89,6 +89,13 @@ export class DbDrainer {
   /** Databases whose last page failed: the rows to ask next and failures at one row. */
   private readonly failing = new Map<string, { limit: number; failures: number }>();
   private readonly instances: DbInstanceReader;
+  /**
+   * Per database, the checkpoint this drainer last committed (and in which epoch): where the
+   * next drain starts without reading it from Redis. Safe because every page's commit compares
+   * the stored checkpoint with where the page was read from: if another writer moved it or
+   * Redis lost it, the commit is refused and the drain reads the stored one.
+   */
+  private readonly committed = new Map<string, { epoch: string; seq: unknown }>();
 
   constructor(private readonly opts: DbDrainerOptions) {
     this.maxDocBytes = opts.maxDocBytes ?? DEFAULT_MAX_DOC_BYTES;
@@ -146,12 +153,29 @@ export class DbDrainer {
 
   async drain(epoch: string, db: string, signal: AbortSignal, pass: DrainPass = {}): Promise<void> {
     if (pass.fromStart) return this.drainFrom(epoch, db, 0, signal, pass, {});
-    for (let attempt = 1; ; attempt++) {
-      const checkpoint = await this.opts.index.checkpoint(db);
+    let remembered = this.committed.get(db);
+    if (remembered?.epoch !== epoch) remembered = undefined;
+    for (let attempt = 1; ; ) {
+      const checkpoint = remembered ? remembered.seq : await this.opts.index.checkpoint(db);
+      const cursor: PageCursor = { readFrom: { checkpoint } };
       try {
-        return await this.drainFrom(epoch, db, checkpoint ?? 0, signal, pass, { readFrom: { checkpoint } });
+        await this.drainFrom(epoch, db, checkpoint ?? 0, signal, pass, cursor);
+        // Nothing committed, so no compare-and-set checked the remembered checkpoint: check it
+        // here, or a checkpoint Redis lost would not be read again until the next change.
+        if (remembered && cursor.readFrom?.checkpoint === checkpoint && !signal.aborted && !sameCheckpoint(await this.opts.index.checkpoint(db), checkpoint)) {
+          throw new CheckpointMovedError(db);
+        }
+        return;
       } catch (err) {
-        if (!(err instanceof CheckpointMovedError) || attempt >= MAX_CHECKPOINT_RETRIES) throw err;
+        if (!(err instanceof CheckpointMovedError)) throw err;
+        this.committed.delete(db);
+        if (remembered) {
+          // What this drainer last committed is no longer stored: read where it is now.
+          this.opts.logger.debug({ db }, 'the checkpoint moved since this drainer committed it; reading it from Redis');
+          remembered = undefined;
+          continue;
+        }
+        if (attempt++ >= MAX_CHECKPOINT_RETRIES) throw err;
         this.opts.logger.warn({ db }, 'the checkpoint is not where this drain read from (Redis lost its last writes?); reading again from it');
       }
     }
@@ -238,6 +262,7 @@ export class DbDrainer {
       await outbox.deliver(token, await index.commit(epoch, db, chunk, undefined, token));
     }
     await index.forgetDb(db);
+    this.committed.delete(db);
     await index.forgetDbInstance(db);
     this.opts.metrics.dbLag.remove({ db });
     if (numbers.length > 0) this.opts.logger.info({ db, numbers: numbers.length }, 'numbers database deleted; its numbers were removed');
@@ -347,7 +372,15 @@ export class DbDrainer {
     const changes = pass.onPage ? await pass.onPage(page.mapped.changes, page.rows) : page.mapped.changes;
     const token = outbox.newToken();
     const seq = pass.fromStart && !last ? undefined : page.lastSeq;
-    const affected = await index.commit(epoch, db, changes, seq, token, cursor.readFrom);
+    let affected: string[];
+    try {
+      affected = await index.commit(epoch, db, changes, seq, token, cursor.readFrom);
+    } catch (err) {
+      // Lease lost, index lost, or a refused page: what is stored is not known any more.
+      this.committed.delete(db);
+      throw err;
+    }
+    if (seq !== undefined) this.committed.set(db, { epoch, seq });
     if (cursor.readFrom && seq !== undefined) cursor.readFrom = { checkpoint: seq };
     metrics.changesProcessed.inc({ db }, page.rows);
     await outbox.deliver(token, affected);
@@ -395,6 +428,11 @@ export class DbDrainer {
       logger.warn({ db, id: w.id.slice(0, 100), rev: w.rev, reasons: w.reasons, samples: w.samples }, 'number doc sanitised');
     }
   }
+}
+
+/** Checkpoints are opaque: equal when they serialise alike (as they are stored). */
+function sameCheckpoint(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /** CouchDB answers 400 to a `since` it cannot parse (a corrupt checkpoint, or one from another server). */

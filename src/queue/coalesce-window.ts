@@ -14,17 +14,25 @@ end
 return out
 `;
 
+type ScriptedRedis = Redis & { nsyncMarkRequested(numKeys: number, ...keysAndArgs: string[]): Promise<number[]> };
+
 /**
  * Remembers, per account, when its rebuild was last requested (a key with PX = window), so that
  * only an account requested again within the window has its rebuild delayed: an isolated change
  * is rebuilt at once, a burst coalesces. One round trip per batch.
  */
 export class CoalesceWindow {
+  private readonly redis: ScriptedRedis;
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly prefix: string,
     readonly windowMs: number,
-  ) {}
+  ) {
+    // EVALSHA (EVAL on NOSCRIPT): the script's text is not sent, nor hashed by Redis, per batch.
+    if (!('nsyncMarkRequested' in redis)) redis.defineCommand('nsyncMarkRequested', { lua: MARK_REQUESTED });
+    this.redis = redis as ScriptedRedis;
+  }
 
   key(accountId: string): string {
     return `${this.prefix}:coalesce:${accountId}`;
@@ -34,7 +42,7 @@ export class CoalesceWindow {
   async markRequested(accountIds: readonly string[]): Promise<Set<string>> {
     const recent = new Set<string>();
     if (this.windowMs <= 0 || accountIds.length === 0) return recent;
-    const flags = (await this.redis.eval(MARK_REQUESTED, accountIds.length, ...accountIds.map((a) => this.key(a)), String(this.windowMs))) as number[];
+    const flags = await this.redis.nsyncMarkRequested(accountIds.length, ...accountIds.map((a) => this.key(a)), String(this.windowMs));
     accountIds.forEach((accountId, i) => {
       if (flags[i] === 1) recent.add(accountId);
     });

@@ -5,7 +5,10 @@ import type { NumberIndex } from '../index/number-index.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { AccountDocCache } from './doc-cache.js';
-import { readCurrentDoc } from './current-doc.js';
+import { getCurrentDoc, headCurrentDoc, provenByHead, readCurrentDoc, type CurrentDoc } from './current-doc.js';
+import { RecentAccounts } from './recent-accounts.js';
+import type { AccountSnapshot } from '../index/number-index.js';
+import type { OpenedEntry } from './doc-cache.js';
 
 export type RebuildOutcome = 'written' | 'unchanged' | 'skipped_missing_db';
 
@@ -45,6 +48,9 @@ export interface AccountRebuilderOptions {
  * saw. Never creates the account database; a 409 re-reads and recomputes.
  */
 export class AccountRebuilder {
+  /** Accounts whose doc this process cached lately: their rebuild asks CouchDB for the rev first. */
+  private readonly recent = new RecentAccounts();
+
   constructor(private readonly opts: AccountRebuilderOptions) {}
 
   async rebuild(accountId: string, signal?: AbortSignal): Promise<RebuildOutcome> {
@@ -59,35 +65,54 @@ export class AccountRebuilder {
     for (let attempt = 1; ; attempt++) {
       // Read on every attempt from a complete index only: Redis may have lost its data since
       // the last look, and an empty or half-replayed index would wipe the account's numbers.
-      const snapshot = await index.readyEntriesOf(accountId);
-      if (!snapshot) throw new IndexNotReadyError();
-      const { entries, epoch } = snapshot;
-      // After a 409 the cached doc is known stale: read CouchDB.
-      const cached = attempt === 1 ? docCache?.open(epoch, accountId, snapshot.cachedDoc) : undefined;
-      seenRev ??= cached?.seenRev;
-      let current;
+      let snapshot: AccountSnapshot;
+      let cached: OpenedEntry | undefined;
+      let current: CurrentDoc;
+      // True when nothing was awaited between the index read and the write (see the epoch check).
+      let snapshotFresh = false;
       try {
-        current = await readCurrentDoc(couch, db, cached?.doc, signal);
+        if (attempt === 1 && docCache && this.recent.has(accountId)) {
+          // Its doc is most likely cached: the HEAD goes first, so that once it proves the cached
+          // doc current, the write follows the index read with nothing awaited in between.
+          const head = await headCurrentDoc(couch, db, signal);
+          snapshot = await this.readySnapshot(accountId);
+          cached = docCache.open(snapshot.epoch, accountId, snapshot.cachedDoc);
+          const proven = provenByHead(head, cached.doc);
+          snapshotFresh = proven !== undefined;
+          if (!proven) this.recent.delete(accountId);
+          current = proven ?? (await getCurrentDoc(couch, db, signal));
+        } else {
+          snapshot = await this.readySnapshot(accountId);
+          // After a 409 the cached doc is known stale: read CouchDB.
+          cached = attempt === 1 ? docCache?.open(snapshot.epoch, accountId, snapshot.cachedDoc) : undefined;
+          current = await readCurrentDoc(couch, db, cached?.doc, signal);
+        }
       } catch (err) {
         if (err instanceof CouchError && err.kind === 'db_not_found') return this.skipMissing(accountId, log);
         throw err;
       }
+      const { entries, epoch } = snapshot;
+      seenRev ??= cached?.seenRev;
       const existing = current.doc;
       const now = gregorianSeconds((this.opts.now ?? Date.now)());
       const { doc, changed } = buildAccountDoc({ accountId, existing, entries, now });
       // Nothing to remove and nothing to list: an account without numbers gets no empty doc.
       if (!changed || (!existing && entries.size === 0)) {
         // A doc just read and found right is cached too, so the next rebuild needs only a HEAD.
-        if (existing && current.source === 'couch' && current.conflicts.length === 0) await docCache?.store(epoch, accountId, existing, seenRev);
+        if (existing && current.source === 'couch' && current.conflicts.length === 0) await this.cache(epoch, accountId, existing, seenRev);
         await this.removeConflicts(db, current.conflicts, log, signal);
         return 'unchanged';
       }
-      await this.opts.beforeWrite?.(accountId);
+      if (this.opts.beforeWrite) {
+        await this.opts.beforeWrite(accountId);
+        snapshotFresh = false;
+      }
       // An index reset since the read voids it; the replay's reconcile rebuilds this account.
-      if ((await index.readyEpoch()) !== epoch) throw new IndexNotReadyError();
+      // A read that nothing awaited separates from the write is as recent as this check would be.
+      if (!snapshotFresh && (await index.readyEpoch()) !== epoch) throw new IndexNotReadyError();
       try {
         const { rev } = await couch.putDoc(db, doc as Record<string, unknown> & { _id: string }, signal);
-        await docCache?.store(epoch, accountId, { ...doc, _rev: rev }, seenRev);
+        await this.cache(epoch, accountId, { ...doc, _rev: rev }, seenRev);
         log.debug({ numbers: entries.size }, 'account doc written');
       } catch (err) {
         if (err instanceof CouchError && err.kind === 'db_not_found') return this.skipMissing(accountId, log);
@@ -99,6 +124,17 @@ export class AccountRebuilder {
       await this.removeConflicts(db, current.conflicts, log, signal);
       return 'written';
     }
+  }
+
+  /** Reads the account's entries from a complete index (read on every attempt: Redis may have lost its data since). */
+  private async readySnapshot(accountId: string): Promise<AccountSnapshot> {
+    const snapshot = await this.opts.index.readyEntriesOf(accountId);
+    if (!snapshot) throw new IndexNotReadyError();
+    return snapshot;
+  }
+
+  private async cache(epoch: string, accountId: string, doc: Record<string, unknown>, seenRev: string | undefined): Promise<void> {
+    if (await this.opts.docCache?.store(epoch, accountId, doc, seenRev)) this.recent.add(accountId);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { listenerIndex } from '../harness/listener-index.js';
@@ -80,5 +80,44 @@ describe('checkpoint compare-and-set', () => {
     for (const n of numbers) expect((await index.lookup(n))?.accounts, n).toEqual([A]);
     const info = await fx.couch.request<{ update_seq: unknown }>({ db, path: '' });
     expect(await index.checkpoint(db)).toEqual(info.update_seq);
+  });
+
+  it('a drain starts where the previous one committed, and reads the stored checkpoint once Redis lost it', async () => {
+    const [otherPrefix] = freshPrefixes(1) as [string];
+    const other = `numbers/${otherPrefix}`;
+    await fx.createDbsReported([other]);
+    const batch = freshNumbers(otherPrefix, 4);
+    const put = (n: string) => fx.putNumber({ _id: n, pvt_state: 'in_service', pvt_assigned_to: A });
+    const drain = () => drainer.drain(epoch, other, new AbortController().signal);
+    for (const n of batch.slice(0, 2)) await put(n);
+    const outbox = new RebuildOutbox(index, {} as RebuildQueue);
+    outbox.hold();
+    const drainer = new DbDrainer({ couch: new CouchClient({ url: couch.url }), index, outbox, logger: pino({ level: 'silent' }), metrics: new Metrics(), batchSize: 10 });
+    const reads = vi.spyOn(index, 'checkpoint');
+    await drain();
+    expect(reads).toHaveBeenCalledTimes(1);
+    // A new change: the drain starts where the last one committed; its commit checks that.
+    await put(batch[2]!);
+    await drain();
+    expect(reads).toHaveBeenCalledTimes(1);
+
+    // Redis loses what the drains committed. With nothing new to read, the drain checks the
+    // stored checkpoint, and reads everything again from it.
+    for (const n of batch) await redis.del(index.keys.number(n));
+    await redis.del(index.keys.db(other));
+    await redis.srem(index.keys.account(A), ...batch);
+    await redis.hdel(index.keys.checkpoints, other);
+    await drain();
+    for (const n of batch.slice(0, 3)) expect((await index.lookup(n))?.accounts, n).toEqual([A]);
+
+    // Lost again, and a new number arrives: the page read from the remembered checkpoint is refused.
+    for (const n of batch) await redis.del(index.keys.number(n));
+    await redis.hdel(index.keys.checkpoints, other);
+    await put(batch[3]!);
+    await drain();
+    for (const n of batch) expect((await index.lookup(n))?.accounts, n).toEqual([A]);
+    const info = await fx.couch.request<{ update_seq: unknown }>({ db: other, path: '' });
+    expect(await index.checkpoint(other)).toEqual(info.update_seq);
+    reads.mockRestore();
   });
 });

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
@@ -8,6 +8,7 @@ import { testLogger } from '../harness/daemon.js';
 import type { CouchFixture } from '../harness/numbers.js';
 import { carryCredentials } from '../harness/urls.js';
 import { listenerIndex } from '../harness/listener-index.js';
+import { indexListing } from '../harness/index-listing.js';
 import { waitFor } from '../harness/wait.js';
 import { CouchClient } from '../../src/couch/couch-client.js';
 import type { NumberIndex } from '../../src/index/number-index.js';
@@ -92,14 +93,7 @@ describe('two runs of a stalled rebuild job', () => {
   });
 
   /** Makes the index say the account lists exactly these numbers. */
-  async function listing(numbers: string[]): Promise<void> {
-    const changes = [N1, N2].map((number) =>
-      numbers.includes(number)
-        ? { number, value: { db: 'numbers/+1415', accounts: [A], entry: { state: 'in_service', features: [], assigned_to: A, used_by: '', created: 1, updated: 1 } } }
-        : { number },
-    );
-    await index.commit(epoch, 'numbers/+1415', changes, undefined, randomUUID());
-  }
+  const listing = (numbers: string[]) => indexListing(index, epoch, A, [N1, N2], numbers);
 
   function rebuilder(couchUrl: string): AccountRebuilder {
     const logger = testLogger();

@@ -1,0 +1,24 @@
+import { World } from './bench/lib/world.js';
+import { generateDataset } from './bench/lib/dataset.js';
+import { seedDataset } from './bench/lib/seed.js';
+import { DaemonProcess } from './bench/lib/daemon-process.js';
+import { QueueProbe } from './bench/lib/queue-probe.js';
+import { waitInitialSync } from './bench/lib/sync-wait.js';
+import { physicalLimit } from './bench/lib/physical-limit.js';
+const world = await World.open('init', {});
+const ds = generateDataset({ numbers: 5000, dbs: 20, accounts: 500, parentShare: 0.1, seed: 1 });
+await seedDataset(world, ds, 8);
+const limit = await physicalLimit(world, ds.dbs, { concurrency: 8, batchSize: 500 });
+console.log('limit', limit);
+const daemon = new DaemonProcess({ role: 'run', couchUrl: world.couchUrl, redisUrl: world.redisUrl, prefix: world.prefix, logLevel: 'debug', env: { NUMBERS_SYNC_BATCH_SIZE: '500' } });
+const probe = new QueueProbe(world.redisUrl, world.prefix);
+const t0 = Date.now();
+const started = await daemon.waitForLog('numbers-sync started');
+const done = await waitInitialSync(daemon, probe, 120000);
+const doneAt = Date.now();
+const st = Number(started.time);
+const seen = new Map<string, { first: number; last: number; n: number }>();
+for (const r of daemon.records) { const m = String(r.msg); const t = Number(r.time) - st; const e = seen.get(m); if (e) { e.last = t; e.n++; } else seen.set(m, { first: t, last: t, n: 1 }); }
+for (const [m, e] of [...seen].sort((a, b) => a[1].first - b[1].first)) console.log(String(e.first).padStart(6), String(e.last).padStart(6), String(e.n).padStart(5), m);
+console.log('started→done', doneAt - st, 'spawn→started', st - t0);
+await daemon.stop(); await probe.close(); await world.close();
