@@ -16,6 +16,8 @@ export class CouchError extends Error {
     readonly kind: CouchErrorKind,
     readonly status: number | undefined,
     message: string,
+    /** CouchDB's `reason` of a 4xx answer, where callers tell cases apart (e.g. too_many_keys). */
+    readonly reason?: string,
   ) {
     super(redactUrl(message));
     this.name = 'CouchError';
@@ -61,5 +63,5 @@ export function toCouchError(err: unknown, what: string): CouchError {
   if (status === 403) return new CouchError('forbidden', status, message);
   if (status === 409) return new CouchError('conflict', status, message);
   if (status === 408 || status === 429 || status >= 500) return new CouchError('transient', status, message);
-  return new CouchError('bad_request', status, message);
+  return new CouchError('bad_request', status, message, e.reason);
 }

@@ -25,7 +25,7 @@ export async function readDbStates(
       i += keys.length;
     } catch (err) {
       if (!(err instanceof CouchError) || !UNSUPPORTED.has(err.kind)) throw err;
-      if (/too_many_keys/.test(err.message) && batch > 1) {
+      if (err.reason === 'too_many_keys' && batch > 1) {
         batch = Math.max(1, Math.floor(batch / 2));
         continue;
       }

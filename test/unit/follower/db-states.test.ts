@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CouchError } from '../../../src/couch/couch-error.js';
+import { CouchError, toCouchError } from '../../../src/couch/couch-error.js';
 import type { CouchClient, DbInfoEntry } from '../../../src/couch/couch-client.js';
 import { readDbStates } from '../../../src/follower/db-states.js';
 
@@ -8,7 +8,7 @@ function server(max: number, calls: number[]): CouchClient {
   return {
     dbsInfo: async (names: readonly string[]) => {
       calls.push(names.length);
-      if (names.length > max) throw new CouchError('bad_request', 400, 'POST /_dbs_info: 400 too_many_keys');
+      if (names.length > max) throw toCouchError({ statusCode: 400, error: 'bad_request', reason: 'too_many_keys' }, 'POST /_dbs_info');
       return new Map<string, DbInfoEntry>(names.map((n) => [n, { updateSeq: `${n}-seq`, purgeSeq: 0 }]));
     },
   } as unknown as CouchClient;
