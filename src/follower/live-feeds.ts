@@ -122,7 +122,7 @@ export class LiveFeeds {
   /** The feed stopped being continuous: a change it took over and did not report gets its drain. */
   private settle(db: string, feed: Feed): void {
     feed.state = 'failing';
-    if (false && feed.owes) this.report(db, feed);
+    if (feed.owes && !this.opts.signal.aborted) this.report(db, feed);
   }
 
   private async follow(db: string, feed: Feed, signal: AbortSignal): Promise<void> {
