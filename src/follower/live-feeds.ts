@@ -113,6 +113,13 @@ export class LiveFeeds {
     return feed;
   }
 
+  /** A change on the feed of `db`: it becomes the most recent (a feed ending does not reopen itself). */
+  private recent(db: string, feed: Feed): void {
+    if (this.feeds.get(db) !== feed) return;
+    this.feeds.delete(db);
+    this.feeds.set(db, feed);
+  }
+
   /** The feed of `db` asks for a drain: whatever it took over so far is covered. */
   private report(db: string, feed: Feed): void {
     feed.owes = false;
@@ -154,7 +161,10 @@ export class LiveFeeds {
         attempt = 0;
         // Back after failures: continuous from its last position, it reports what it missed.
         if (anchored) feed.state = 'live';
-        if (page.results.length > 0) this.report(db, feed);
+        if (page.results.length > 0) {
+          this.recent(db, feed);
+          this.report(db, feed);
+        }
         since = page.last_seq;
       } catch (err) {
         if (signal.aborted) return;
