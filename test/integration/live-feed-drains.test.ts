@@ -40,10 +40,12 @@ describe('live feeds: one drain per change, none lost', () => {
   let prefix: string;
   let drains: Drain[];
   let inFlight: number;
-  /** _db_updates events the follower handled ('updated' of followed databases). */
+  /** _db_updates events the follower handled. */
   let handled: DbUpdate[];
   /** Requests the proxy saw (URL), held or not. */
   let seen: string[];
+  /** The proxy records every request and holds those `gates` pick until their gate opens. */
+  const gates: Array<[pick: (req: IncomingMessage) => boolean, gate: Gate]> = [];
 
   beforeEach(async () => {
     couch = await privateCouch();
@@ -55,6 +57,11 @@ describe('live feeds: one drain per change, none lost', () => {
     inFlight = 0;
     handled = [];
     seen = [];
+    gates.length = 0;
+    proxy.hold = (req) => {
+      seen.push(req.url ?? '');
+      return gates.find(([pick]) => pick(req))?.[1].promise;
+    };
   });
 
   afterEach(async () => {
@@ -115,15 +122,6 @@ describe('live feeds: one drain per change, none lost', () => {
   const isLongpoll = (req: IncomingMessage, db: string) => req.url?.startsWith(path(db)) === true && req.url.includes('feed=longpoll');
   const isOpening = (req: IncomingMessage, db: string) => req.url?.startsWith(path(db)) === true && !req.url.includes('feed=longpoll');
   const count = (pred: (url: string) => boolean) => seen.filter(pred).length;
-  /** Records every request; holds those `gates` pick until their gate opens. */
-  const gates: Array<[pick: (req: IncomingMessage) => boolean, gate: Gate]> = [];
-  beforeEach(() => {
-    gates.length = 0;
-    proxy.hold = (req) => {
-      seen.push(req.url ?? '');
-      return gates.find(([pick]) => pick(req))?.[1].promise;
-    };
-  });
   const holdWhile = (pick: (req: IncomingMessage) => boolean): Gate => {
     const gate = new Gate();
     gates.push([pick, gate]);
@@ -143,7 +141,15 @@ describe('live feeds: one drain per change, none lost', () => {
   /** A feed on `db` is live: its first longpoll reached the proxy. */
   const feedLive = (db: string) => waitFor(() => count((u) => u.startsWith(path(db)) && u.includes('feed=longpoll')) > 0, { what: `live feed on ${db}` });
   /** Nothing runs, twice in a row (a drain asked while another ran starts right after it). */
-  const quiet = () => waitFor(async () => inFlight === 0 && (await new Promise((r) => setTimeout(r, 50)), inFlight === 0), { what: 'no drain running' });
+  const quiet = () =>
+    waitFor(
+      async () => {
+        if (inFlight > 0) return false;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return inFlight === 0;
+      },
+      { what: 'no drain running' },
+    );
 
   /** Writes one doc, waits until a drain saw it and _db_updates reported it: how many drains it cost. */
   async function isolatedChange(db: string, id: string): Promise<number> {
@@ -200,7 +206,11 @@ describe('live feeds: one drain per change, none lost', () => {
       await feedLive(a);
       let failing = true;
       let refused = 0;
-      proxy.intercept = (req) => (failing && isLongpoll(req, a) ? (refused++, { status: 500, body: { error: 'unknown_error', reason: 'test' } }) : undefined);
+      proxy.intercept = (req) => {
+        if (!failing || !isLongpoll(req, a)) return undefined;
+        refused++;
+        return { status: 500, body: { error: 'unknown_error', reason: 'test' } };
+      };
       await put(a, 'a1'); // answered by the longpoll in flight; the next ones fail
       await waitFor(() => refused > 0, { what: 'the feed failing' });
       let dbUpdates: Gate | undefined;
