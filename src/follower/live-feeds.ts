@@ -95,8 +95,7 @@ export class LiveFeeds {
     if (this.opts.size <= 0 || this.opts.signal.aborted) return undefined;
     const existing = this.feeds.get(db);
     if (existing) {
-      this.feeds.delete(db);
-      this.feeds.set(db, existing);
+      this.recent(db, existing);
       return existing;
     }
     while (this.feeds.size >= this.opts.size) {
@@ -113,7 +112,7 @@ export class LiveFeeds {
     return feed;
   }
 
-  /** A change on the feed of `db`: it becomes the most recent (a feed ending does not reopen itself). */
+  /** `feed` (still that of `db`) becomes the most recent; a change on it does this itself, so a feed ending does not reopen itself. */
   private recent(db: string, feed: Feed): void {
     if (this.feeds.get(db) !== feed) return;
     this.feeds.delete(db);
