@@ -108,7 +108,7 @@ export class MultiDbFollower<T> {
       onUnavailable: (reason) => this.startPolling(reason),
       onFatal: (error) => opts.callbacks.failed(error),
     });
-    // Only wakes tasks (the consumer's run is the one path that reads); a change keeps the feed recent.
+    // Only wakes tasks (the consumer's run is the one path that reads); a feed keeps itself recent on a change.
     this.liveFeeds = new LiveFeeds({
       couch: opts.couch,
       logger: opts.logger,
@@ -118,7 +118,6 @@ export class MultiDbFollower<T> {
       onChange: (db) => {
         if (!this.followedDbs.has(db)) return;
         this.schedule(db, opts.callbacks.dbChanged(db));
-        this.liveFeeds.touch(db);
       },
       onSize: (open) => opts.metrics.liveFeeds.set(open),
     });
@@ -238,8 +237,13 @@ export class MultiDbFollower<T> {
       this.schedule(name, callbacks.dbDeleted(name));
     } else {
       this.followedDbs.add(name);
-      this.schedule(name, update.type === 'created' ? callbacks.dbCreated(name) : callbacks.dbChanged(name));
-      this.liveFeeds.touch(name);
+      if (update.type === 'created') {
+        this.schedule(name, callbacks.dbCreated(name));
+        this.liveFeeds.touch(name);
+      } else if (!this.liveFeeds.take(name)) {
+        // No live feed covers the change (none yet asks for its drain): drain it now.
+        this.schedule(name, callbacks.dbChanged(name));
+      }
     }
     metrics.followedDbs.set(this.followedDbs.size);
   }

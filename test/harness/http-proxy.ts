@@ -13,6 +13,8 @@ export interface ProxyReply {
 export class HttpProxy {
   private readonly server: Server;
   intercept: (req: IncomingMessage) => ProxyReply | undefined = () => undefined;
+  /** Forwards a request only once the promise it returns settles (undefined: at once). */
+  hold: (req: IncomingMessage) => Promise<void> | undefined = () => undefined;
 
   constructor(private readonly target: URL) {
     this.server = createServer((req, res) => {
@@ -23,15 +25,17 @@ export class HttpProxy {
         res.end(JSON.stringify(reply.body));
         return;
       }
-      const upstream = request(
-        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
-        (upstreamRes) => {
+      const forward = () => {
+        const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (upstreamRes) => {
           res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
           upstreamRes.pipe(res);
-        },
-      );
-      upstream.on('error', () => res.destroy());
-      req.pipe(upstream);
+        });
+        upstream.on('error', () => res.destroy());
+        req.pipe(upstream);
+      };
+      const gate = this.hold(req);
+      if (gate) void gate.finally(forward);
+      else forward();
     });
   }
 
