@@ -29,7 +29,11 @@ async function main(): Promise<number> {
     log,
   });
   process.stdout.write(`\n${renderTable(report.results)}\n\n`);
-  process.stdout.write(`machine: ${report.machine.cpus} x ${report.machine.model}, load average at start ${report.machine.loadAverage.map((l) => l.toFixed(2)).join(' ')}, at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+  process.stdout.write(
+    `machine: ${report.machine.cpus} x ${report.machine.model}, load average at start ${report.machine.loadAverage.map((l) => l.toFixed(2)).join(' ')}, at end ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}\n`,
+  );
   if (options.out) process.stdout.write(`results: ${await writeReport(report, options.out, options.name)}\n`);
   return 0;
 }

@@ -144,7 +144,13 @@ export class Daemon {
           couch: this.couch,
           index: this.index,
           // Keyed by the CouchDB credentials, which never go to Redis.
-          docCache: new AccountDocCache({ redis: this.redis, keys: this.index.keys, seal: new DocCacheSeal(docCacheKey(settings.couchUrl)), logger: workerLogger, metrics: this.metrics }),
+          docCache: new AccountDocCache({
+            redis: this.redis,
+            keys: this.index.keys,
+            seal: new DocCacheSeal(docCacheKey(settings.couchUrl)),
+            logger: workerLogger,
+            metrics: this.metrics,
+          }),
           logger: workerLogger,
           metrics: this.metrics,
           beforeWrite: opts.hooks?.beforeWrite,
@@ -159,7 +165,10 @@ export class Daemon {
       });
     }
     this.auditRecord = new AuditRecordStore(this.redis, settings.prefix);
-    this.audit = scheduledAuditFor({ settings, listener: this.listener, index: this.index, store: this.auditRecord, logger: logger.child({ role: 'audit' }) }, runVerifyChild);
+    this.audit = scheduledAuditFor(
+      { settings, listener: this.listener, index: this.index, store: this.auditRecord, logger: logger.child({ role: 'audit' }) },
+      runVerifyChild,
+    );
   }
 
   /**
@@ -179,7 +188,10 @@ export class Daemon {
     try {
       policy = await readMaxmemoryPolicy(this.redis);
     } catch (err) {
-      logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'cannot read the Redis memory policy (INFO memory) yet; checking it once Redis answers');
+      logger.warn(
+        { err: err instanceof Error ? err.message : String(err) },
+        'cannot read the Redis memory policy (INFO memory) yet; checking it once Redis answers',
+      );
       this.startParts();
       const later = await this.readPolicyPatiently();
       if (!later.read) return;
@@ -214,7 +226,10 @@ export class Daemon {
     const verdict = judgeEvictionPolicy(policy, this.opts.settings.allowEviction ?? false);
     if (verdict.ok) return true;
     if (verdict.allowed) {
-      this.opts.logger.warn({ policy: verdict.policy }, 'Redis maxmemory-policy is not noeviction; starting anyway (NUMBERS_SYNC_ALLOW_EVICTION): evicted keys make account docs drift');
+      this.opts.logger.warn(
+        { policy: verdict.policy },
+        'Redis maxmemory-policy is not noeviction; starting anyway (NUMBERS_SYNC_ALLOW_EVICTION): evicted keys make account docs drift',
+      );
       return true;
     }
     this.opts.onFatal?.(verdict.error);

@@ -109,7 +109,13 @@ export class AccountObserver {
     const db = accountDbName(accountId);
     while (!signal.aborted) {
       try {
-        const page = await this.couch.request<ChangesPage>({ db, path: '_changes', qs: { feed: 'longpoll', since, include_docs: true, timeout: 10_000 }, timeoutMs: 20_000, signal });
+        const page = await this.couch.request<ChangesPage>({
+          db,
+          path: '_changes',
+          qs: { feed: 'longpoll', since, include_docs: true, timeout: 10_000 },
+          timeoutMs: 20_000,
+          signal,
+        });
         const now = performance.now();
         since = page.last_seq;
         for (const row of page.results) {
@@ -190,8 +196,13 @@ export interface LagBreakdown {
  * Splits the lag of each seen update at the first rebuild job of its account created after the
  * write and finished before it was seen. `performance.now()` values are turned into epoch ms.
  */
-export function lagBreakdown(settled: readonly Expectation[], jobs: ReadonlyArray<{ accountId: string; createdAt: number; startedAt: number; finishedAt: number }>, accountOf: (number: string) => string | undefined, median: (values: number[]) => number): LagBreakdown {
-  const byAccount = new Map<string, typeof jobs[number][]>();
+export function lagBreakdown(
+  settled: readonly Expectation[],
+  jobs: ReadonlyArray<{ accountId: string; createdAt: number; startedAt: number; finishedAt: number }>,
+  accountOf: (number: string) => string | undefined,
+  median: (values: number[]) => number,
+): LagBreakdown {
+  const byAccount = new Map<string, (typeof jobs)[number][]>();
   for (const job of [...jobs].sort((a, b) => a.createdAt - b.createdAt)) {
     const list = byAccount.get(job.accountId) ?? [];
     list.push(job);
@@ -210,5 +221,11 @@ export function lagBreakdown(settled: readonly Expectation[], jobs: ReadonlyArra
     parts.rebuild.push(job.finishedAt - job.startedAt);
     parts.observer.push(seen - job.finishedAt);
   }
-  return { matched: parts.listener.length, listenerMs: median(parts.listener), queueMs: median(parts.queue), rebuildMs: median(parts.rebuild), observerMs: median(parts.observer) };
+  return {
+    matched: parts.listener.length,
+    listenerMs: median(parts.listener),
+    queueMs: median(parts.queue),
+    rebuildMs: median(parts.rebuild),
+    observerMs: median(parts.observer),
+  };
 }

@@ -17,11 +17,23 @@ export interface RunBenchOptions {
 }
 
 export async function runBench(opts: RunBenchOptions): Promise<BenchReport> {
-  const ctx: BenchContext = { options: opts.options, servers: { couchMode: opts.options.couchMode, ...opts.servers }, log: opts.log ?? (() => undefined), initialSyncs: new Map() };
+  const ctx: BenchContext = {
+    options: opts.options,
+    servers: { couchMode: opts.options.couchMode, ...opts.servers },
+    log: opts.log ?? (() => undefined),
+    initialSyncs: new Map(),
+  };
   const report: BenchReport = {
     startedAt: new Date().toISOString(),
     command: opts.command,
-    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '', memoryMb: Math.round(totalmem() / 2 ** 20), node: process.version, platform: process.platform, loadAverage: loadavg() },
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model ?? '',
+      memoryMb: Math.round(totalmem() / 2 ** 20),
+      node: process.version,
+      platform: process.platform,
+      loadAverage: loadavg(),
+    },
     couch: opts.servers.couchUrl ? redactUrl(opts.servers.couchUrl) : `embedded, ${opts.options.couchMode} mode (in memory, fresh per data set)`,
     redis: opts.servers.redisUrl ? redactUrl(opts.servers.redisUrl) : 'private redis-server (fresh per data set)',
     options: { ...opts.options, daemonNodeArgs: process.env.BENCH_DAEMON_NODE_ARGS || undefined },
@@ -29,7 +41,11 @@ export async function runBench(opts: RunBenchOptions): Promise<BenchReport> {
   };
   // The order of the options is the order of the runs; memory reuses the initial sync.
   for (const name of opts.options.scenarios) {
-    ctx.log(`== ${name} (load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}, free ${Math.round(freemem() / 2 ** 20)} MB)`);
+    ctx.log(
+      `== ${name} (load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}, free ${Math.round(freemem() / 2 ** 20)} MB)`,
+    );
     const start = performance.now();
     const result = await SCENARIO_RUNNERS[name](ctx);
     const full: ScenarioResult = { ...result, durationMs: Math.round(performance.now() - start) };

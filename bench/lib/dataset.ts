@@ -87,4 +87,3 @@ export function numberDoc(number: string, owner: string, parent: string | undefi
   if (random.chance(0.1)) doc.pvt_module_name = 'knm_local';
   return doc;
 }
-

@@ -64,7 +64,9 @@ async function measure(ctx: BenchContext, heapCapMb: number | undefined): Promis
   let daemon: DaemonProcess | undefined;
   let probe: QueueProbe | undefined;
   try {
-    ctx.log(`initial sync${heapCapMb ? ` (daemon with --max-old-space-size=${heapCapMb})` : ''}: seeding ${o.numbers} numbers in ${o.dbs} databases, ${o.accounts} accounts`);
+    ctx.log(
+      `initial sync${heapCapMb ? ` (daemon with --max-old-space-size=${heapCapMb})` : ''}: seeding ${o.numbers} numbers in ${o.dbs} databases, ${o.accounts} accounts`,
+    );
     const dataset = generateDataset({ numbers: o.numbers, dbs: o.dbs, accounts: o.accounts, parentShare: o.parentShare, seed: o.seed });
     let t = performance.now();
     await seedDataset(world, dataset, o.clientConcurrency);
@@ -78,7 +80,15 @@ async function measure(ctx: BenchContext, heapCapMb: number | undefined): Promis
     probe = new QueueProbe(world.redisUrl, world.prefix);
     const spawnedAt = Date.now();
     t = performance.now();
-    daemon = new DaemonProcess({ role: 'run', couchUrl: world.couchUrl, redisUrl: world.redisUrl, prefix: world.prefix, concurrency: o.concurrency, env: { NUMBERS_SYNC_BATCH_SIZE: String(BATCH_SIZE) }, ...(heapCapMb ? { nodeArgs: [`--max-old-space-size=${heapCapMb}`] } : {}) });
+    daemon = new DaemonProcess({
+      role: 'run',
+      couchUrl: world.couchUrl,
+      redisUrl: world.redisUrl,
+      prefix: world.prefix,
+      concurrency: o.concurrency,
+      env: { NUMBERS_SYNC_BATCH_SIZE: String(BATCH_SIZE) },
+      ...(heapCapMb ? { nodeArgs: [`--max-old-space-size=${heapCapMb}`] } : {}),
+    });
     const sampler = new RssSampler(daemon.pid, 200);
     const started = await daemon.waitForLog('numbers-sync started');
     const startupMs = Number(started.time) - spawnedAt;

@@ -2,7 +2,16 @@
 // database, and a rebuild that queries every one of them for the account.
 import pMap from 'p-map';
 import type { CouchClient } from '../../src/couch/couch-client.js';
-import { accountDbName, buildAccountDoc, entryData, gregorianSeconds, listingAccounts, PHONE_NUMBERS_DOC_ID, readNumberDoc, type EntryData } from '../../src/rules/index.js';
+import {
+  accountDbName,
+  buildAccountDoc,
+  entryData,
+  gregorianSeconds,
+  listingAccounts,
+  PHONE_NUMBERS_DOC_ID,
+  readNumberDoc,
+  type EntryData,
+} from '../../src/rules/index.js';
 
 export const NAIVE_VIEW_PATH = '_design/numbers/_view/listed_by';
 

@@ -73,13 +73,16 @@ const FLAGS = {
   accounts: { type: 'string', help: 'accounts of the main data set (default numbers/10)' },
   'parent-share': { type: 'string', help: 'share of accounts with parent reservations (default 0.1)' },
   seed: { type: 'string', help: 'PRNG seed of the data sets (default 1)' },
-  'couch-mode': { type: 'string', help: 'embedded server: couchdb3 (opaque seqs, _db_updates in 500 ms batches) or plain (integer seqs, _db_updates at once) (default couchdb3)' },
+  'couch-mode': {
+    type: 'string',
+    help: 'embedded server: couchdb3 (opaque seqs, _db_updates in 500 ms batches) or plain (integer seqs, _db_updates at once) (default couchdb3)',
+  },
   concurrency: { type: 'string', help: "daemon rebuild concurrency per process (default: the daemon's)" },
   'client-concurrency': { type: 'string', help: 'parallel requests of baselines and seeders (default 8)' },
   'naive-dbs': { type: 'string', help: 'database counts of the naive comparison (default 10,50,200)' },
   'naive-numbers': { type: 'string', help: 'numbers of each naive data set (default --numbers)' },
   'naive-sample': { type: 'string', help: 'accounts rebuilt per approach and data set (default 100)' },
-  'memory-heap-cap': { type: 'string', help: 'MB of --max-old-space-size of a second daemon sync, for comparison (default 4096, V8\'s default here; 0 = skip)' },
+  'memory-heap-cap': { type: 'string', help: "MB of --max-old-space-size of a second daemon sync, for comparison (default 4096, V8's default here; 0 = skip)" },
   'steady-seconds': { type: 'string', help: 'steady-state writer duration (default 60)' },
   'steady-numbers': { type: 'string', help: 'numbers of the steady-state data set (default --numbers)' },
   'steady-rate': { type: 'string', help: 'writer rate in writes/s (default: --steady-fractions of the measured capacity)' },
@@ -105,7 +108,13 @@ const FLAGS = {
 
 export function helpText(): string {
   const lines = Object.entries(FLAGS).map(([flag, f]) => `  --${flag}${f.type === 'string' ? ' <v>' : ''}`.padEnd(30) + f.help);
-  return ['Usage: npm run bench -- [flags]', '', 'Environment: COUCHDB_URL (default: a fresh embedded server per data set), REDIS_URL (default: a private redis-server per data set).', '', ...lines].join('\n');
+  return [
+    'Usage: npm run bench -- [flags]',
+    '',
+    'Environment: COUCHDB_URL (default: a fresh embedded server per data set), REDIS_URL (default: a private redis-server per data set).',
+    '',
+    ...lines,
+  ].join('\n');
 }
 
 /** Defaults for a data set of `numbers`; used by the CLI and by the smoke test. */
@@ -157,14 +166,16 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     const raw = str(k);
     if (raw === undefined) return undefined;
     const n = Number(raw);
-    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) throw new OptionsError(`--${k}: expected ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got '${raw}'`);
+    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n)))
+      throw new OptionsError(`--${k}: expected ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got '${raw}'`);
     return n;
   };
   const list = (k: string, min: number): number[] | undefined => {
     const raw = str(k);
     if (raw === undefined) return undefined;
     const items = raw.split(',').map((s) => Number(s.trim()));
-    if (items.length === 0 || items.some((n) => !Number.isInteger(n) || n < min)) throw new OptionsError(`--${k}: expected integers >= ${min} separated by commas, got '${raw}'`);
+    if (items.length === 0 || items.some((n) => !Number.isInteger(n) || n < min))
+      throw new OptionsError(`--${k}: expected integers >= ${min} separated by commas, got '${raw}'`);
     return items;
   };
   const numbers = num('numbers', 1);
@@ -178,7 +189,8 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
   set('parentShare', num('parent-share', 0, 1, false));
   set('seed', num('seed', 0));
   const couchMode = str('couch-mode');
-  if (couchMode !== undefined && !(COUCH_MODES as readonly string[]).includes(couchMode)) throw new OptionsError(`--couch-mode: one of ${COUCH_MODES.join(', ')}, not '${couchMode}'`);
+  if (couchMode !== undefined && !(COUCH_MODES as readonly string[]).includes(couchMode))
+    throw new OptionsError(`--couch-mode: one of ${COUCH_MODES.join(', ')}, not '${couchMode}'`);
   set('couchMode', couchMode as CouchMode | undefined);
   set('concurrency', num('concurrency', 1, 1000));
   set('clientConcurrency', num('client-concurrency', 1, 256));
@@ -192,7 +204,8 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
   const fractions = str('steady-fractions');
   if (fractions !== undefined) {
     const items = fractions.split(',').map((s) => Number(s.trim()));
-    if (items.length === 0 || items.some((f) => !(f > 0 && f <= 1))) throw new OptionsError(`--steady-fractions: expected numbers in (0, 1] separated by commas, got '${fractions}'`);
+    if (items.length === 0 || items.some((f) => !(f > 0 && f <= 1)))
+      throw new OptionsError(`--steady-fractions: expected numbers in (0, 1] separated by commas, got '${fractions}'`);
     overrides.steadyFractions = items;
   }
   set('observeAccounts', num('observe-accounts', 0));
@@ -211,16 +224,21 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
   const sweepReads = str('sweep-max-reads');
   if (sweepReads !== undefined) {
     const items = sweepReads.split(',').map((s) => Number(s.trim()));
-    if (items.length === 0 || items.some((n) => !Number.isInteger(n) || n < 0)) throw new OptionsError(`--sweep-max-reads: expected integers >= 0 separated by commas, got '${sweepReads}'`);
+    if (items.length === 0 || items.some((n) => !Number.isInteger(n) || n < 0))
+      throw new OptionsError(`--sweep-max-reads: expected integers >= 0 separated by commas, got '${sweepReads}'`);
     overrides.sweepMaxReads = items;
   }
   set('out', str('out'));
   set('name', str('name'));
   const scenarios = str('scenarios');
   if (scenarios !== undefined) {
-    const picked = scenarios.split(',').map((s) => s.trim()).filter(Boolean);
+    const picked = scenarios
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const unknown = picked.filter((s) => !(SCENARIOS as readonly string[]).includes(s));
-    if (unknown.length > 0 || picked.length === 0) throw new OptionsError(`--scenarios: unknown ${unknown.join(',') || '(empty)'}; choose from ${SCENARIOS.join(',')}`);
+    if (unknown.length > 0 || picked.length === 0)
+      throw new OptionsError(`--scenarios: unknown ${unknown.join(',') || '(empty)'}; choose from ${SCENARIOS.join(',')}`);
     overrides.scenarios = picked as ScenarioName[];
   }
   // Sizes derived from --numbers follow it unless given explicitly.

@@ -37,11 +37,15 @@ export async function physicalLimit(world: World, dbs: readonly string[], opts: 
     truth,
     async ([accountId, entries]) => {
       const { doc } = buildAccountDoc({ accountId, entries, now });
-      const results = await world.couch.request<Array<{ error?: string }>>({ method: 'post', db: accountDbName(accountId), path: '_bulk_docs', body: { docs: [{ ...doc, _id: LIMIT_DOC_ID }] } });
+      const results = await world.couch.request<Array<{ error?: string }>>({
+        method: 'post',
+        db: accountDbName(accountId),
+        path: '_bulk_docs',
+        body: { docs: [{ ...doc, _id: LIMIT_DOC_ID }] },
+      });
       if (results[0]?.error) throw new Error(`limit write ${accountId}: ${results[0].error}`);
     },
     { concurrency: opts.concurrency },
   );
   return { ms: performance.now() - start, readMs, docsRead: docs.length, accountDocsWritten: truth.size };
 }
-

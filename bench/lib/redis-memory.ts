@@ -26,11 +26,26 @@ function sample<T>(items: readonly T[], n: number): T[] {
  * Index bytes per indexed number from MEMORY USAGE of sampled keys: number values, account
  * sets and database sets, scaled to the whole index. Works on a shared Redis too.
  */
-export async function indexBytesPerNumber(redis: Redis, prefix: string, numbers: readonly string[], accounts: readonly string[], dbs: readonly string[]): Promise<{ perNumber: number; numberKey: number; accountSet: number; dbSet: number }> {
+export async function indexBytesPerNumber(
+  redis: Redis,
+  prefix: string,
+  numbers: readonly string[],
+  accounts: readonly string[],
+  dbs: readonly string[],
+): Promise<{ perNumber: number; numberKey: number; accountSet: number; dbSet: number }> {
   const keys = new IndexKeys(prefix);
-  const numberKey = await meanUsage(redis, sample(numbers, 1000).map((n) => keys.number(n)));
-  const accountSet = await meanUsage(redis, sample(accounts, 1000).map((a) => keys.account(a)));
-  const dbSet = await meanUsage(redis, dbs.map((d) => keys.db(d)));
+  const numberKey = await meanUsage(
+    redis,
+    sample(numbers, 1000).map((n) => keys.number(n)),
+  );
+  const accountSet = await meanUsage(
+    redis,
+    sample(accounts, 1000).map((a) => keys.account(a)),
+  );
+  const dbSet = await meanUsage(
+    redis,
+    dbs.map((d) => keys.db(d)),
+  );
   const total = numberKey * numbers.length + accountSet * accounts.length + dbSet * dbs.length;
   return { perNumber: total / numbers.length, numberKey, accountSet, dbSet };
 }

@@ -56,7 +56,8 @@ export class World {
       } else {
         // The daemon follows every numbers database: foreign ones would distort the figures.
         const existing = await new CouchClient({ url: couchUrl }).listDbs('numbers/', 'numbers/\ufff0');
-        if (existing.length > 0) throw new Error(`COUCHDB_URL (${redactUrl(couchUrl)}) already has ${existing.length} numbers/ databases; benchmarks need a server without any`);
+        if (existing.length > 0)
+          throw new Error(`COUCHDB_URL (${redactUrl(couchUrl)}) already has ${existing.length} numbers/ databases; benchmarks need a server without any`);
       }
       let redisUrl = servers.redisUrl;
       let redisPid: number | undefined;

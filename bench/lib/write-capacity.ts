@@ -33,5 +33,9 @@ export async function measureWriteCapacity(world: World, opts: { clients: number
   );
   const elapsed = performance.now() - start;
   await world.couch.request({ method: 'delete', db: DB }).catch(() => undefined);
-  return { writesPerSecond: latencies.length / (elapsed / 1000), latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) }, clients: opts.clients };
+  return {
+    writesPerSecond: latencies.length / (elapsed / 1000),
+    latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
+    clients: opts.clients,
+  };
 }

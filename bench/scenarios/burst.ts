@@ -40,8 +40,13 @@ export const burst: Scenario = async (ctx) => {
           const batch = list.slice(0, Math.max(0, Math.min(list.length, o.burstUpdates - updates)));
           if (batch.length === 0) return;
           updates += batch.length;
-          const written = await bulkWrite(world, db, batch.map((d) => ({ ...d, pvt_modified: T0 + round + 1, pvt_used_by: `burst-${round}` })));
-          for (const d of list) if (written.has(d._id)) Object.assign(d, { _rev: written.get(d._id), pvt_modified: T0 + round + 1, pvt_used_by: `burst-${round}` });
+          const written = await bulkWrite(
+            world,
+            db,
+            batch.map((d) => ({ ...d, pvt_modified: T0 + round + 1, pvt_used_by: `burst-${round}` })),
+          );
+          for (const d of list)
+            if (written.has(d._id)) Object.assign(d, { _rev: written.get(d._id), pvt_modified: T0 + round + 1, pvt_used_by: `burst-${round}` });
         }),
       );
     }
@@ -64,7 +69,17 @@ export const burst: Scenario = async (ctx) => {
       scenario: 'burst',
       title: `Burst: ${updates} updates to ${o.burstNumbers} numbers of one account within ${o.burstWindowMs} ms`,
       rows: [
-        { metric: 'account doc writes', value: writes, unit: '', baseline: updates, baselineLabel: 'updates', ratio: updates / Math.max(1, writes), ratioLabel: 'coalesced', target: '<= 10', ok: writes <= 10 && verdict.ok },
+        {
+          metric: 'account doc writes',
+          value: writes,
+          unit: '',
+          baseline: updates,
+          baselineLabel: 'updates',
+          ratio: updates / Math.max(1, writes),
+          ratioLabel: 'coalesced',
+          target: '<= 10',
+          ok: writes <= 10 && verdict.ok,
+        },
         { metric: 'burst to doc settled', value: settledMs, unit: 'ms', baseline: burstMs, baselineLabel: 'burst itself' },
       ],
       details: { updates, rounds, burstMs, settledMs, writes, verdict, daemonProblems: daemon.problems().slice(0, 20) },

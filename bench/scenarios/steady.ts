@@ -63,14 +63,19 @@ export const steady: Scenario = async (ctx) => {
     const docs = new Map<string, NumberDoc>();
     for (const list of dataset.docsByDb.values()) for (const doc of list) docs.set(doc._id, { ...doc, _rev: revs.get(doc._id) });
     const random = new Random(o.seed + 1);
-    const rates: Array<{ fraction?: number; rate: number }> = o.steadyRate ? [{ rate: o.steadyRate }] : o.steadyFractions.map((f) => ({ fraction: f, rate: capacity.writesPerSecond * f }));
+    const rates: Array<{ fraction?: number; rate: number }> = o.steadyRate
+      ? [{ rate: o.steadyRate }]
+      : o.steadyFractions.map((f) => ({ fraction: f, rate: capacity.writesPerSecond * f }));
     // Every rate with each live-feed setting (--live-feeds), one daemon per setting in turn.
     const plan = settings.flatMap((liveFeeds) => rates.map((r) => ({ ...r, liveFeeds })));
     // The lag sample: updates of these accounts, whose databases the observer follows (the
     // writer still updates numbers of every account).
     const owners = [...new Set(dataset.owners.values())];
     const sampleRandom = new Random(o.seed + 2);
-    const observed = o.observeAccounts === 0 || o.observeAccounts >= owners.length ? owners : Array.from({ length: o.observeAccounts }, () => owners.splice(sampleRandom.int(owners.length), 1)[0]!);
+    const observed =
+      o.observeAccounts === 0 || o.observeAccounts >= owners.length
+        ? owners
+        : Array.from({ length: o.observeAccounts }, () => owners.splice(sampleRandom.int(owners.length), 1)[0]!);
     ctx.log(`steady: observing ${observed.length} account databases`);
     const passes: Pass[] = [];
     let running = settings[0];
@@ -81,7 +86,9 @@ export const steady: Scenario = async (ctx) => {
         daemon = steadyDaemon(world, o.concurrency, (running = liveFeeds));
         await daemon.waitForLog('index found; resuming from checkpoints');
       }
-      ctx.log(`steady: writing ${rate.toFixed(0)} updates/s for ${o.steadySeconds} s${fraction ? ` (${fraction * 100}% of capacity)` : ''}${liveFeeds === undefined ? '' : `, NUMBERS_SYNC_LIVE_FEEDS=${liveFeeds}`}`);
+      ctx.log(
+        `steady: writing ${rate.toFixed(0)} updates/s for ${o.steadySeconds} s${fraction ? ` (${fraction * 100}% of capacity)` : ''}${liveFeeds === undefined ? '' : `, NUMBERS_SYNC_LIVE_FEEDS=${liveFeeds}`}`,
+      );
       await probe.waitEmpty(5 * 60_000);
       const observer = new AccountObserver(world.couch, { accounts: observed, probeIntervalMs: 100 });
       await observer.start();
@@ -104,15 +111,41 @@ export const steady: Scenario = async (ctx) => {
         const daemonCpuMsPerChangeNet = (daemonCpuMs - daemonIdleCores * (performance.now() - cpuStartedAt)) / Math.max(1, writer.written);
         const selfDelays = observer.selfDelays();
         const observerSelfDelayMs = { p50: percentile(selfDelays, 50), p99: percentile(selfDelays, 99), count: selfDelays.length };
-        const breakdown = lagBreakdown(observer.settled, await probe.recentJobs(), (n) => dataset.owners.get(n), (v) => percentile(v, 50));
+        const breakdown = lagBreakdown(
+          observer.settled,
+          await probe.recentJobs(),
+          (n) => dataset.owners.get(n),
+          (v) => percentile(v, 50),
+        );
         const lags = observer.settled.map(lagMs).filter((l): l is number => l !== undefined);
         const p = (q: number) => percentile(lags, q);
-        passes.push({ fraction, liveFeeds, rate, achievedRate: writer.written / (writer.elapsedMs / 1000), writer, unseen, lagMs: { p50: p(50), p90: p(90), p95: p(95), p99: p(99), max: p(100), count: lags.length }, cpuShare, queueBacklog, jobTimings, breakdown, observerSelfDelayMs, daemonCpuMsPerChange, daemonCpuMsPerChangeNet, daemonIdleCores });
+        passes.push({
+          fraction,
+          liveFeeds,
+          rate,
+          achievedRate: writer.written / (writer.elapsedMs / 1000),
+          writer,
+          unseen,
+          lagMs: { p50: p(50), p90: p(90), p95: p(95), p99: p(99), max: p(100), count: lags.length },
+          cpuShare,
+          queueBacklog,
+          jobTimings,
+          breakdown,
+          observerSelfDelayMs,
+          daemonCpuMsPerChange,
+          daemonCpuMsPerChangeNet,
+          daemonIdleCores,
+        });
       } finally {
         await observer.stop();
       }
     }
-    return { scenario: 'steady', title: `Steady state: random number updates for ${o.steadySeconds} s over ${o.steadyNumbers} numbers`, rows: passes.flatMap((pass) => rowsOf(pass, capacity)), details: { capacity, passes, daemonProblems: daemon.problems().slice(0, 20) } };
+    return {
+      scenario: 'steady',
+      title: `Steady state: random number updates for ${o.steadySeconds} s over ${o.steadyNumbers} numbers`,
+      rows: passes.flatMap((pass) => rowsOf(pass, capacity)),
+      details: { capacity, passes, daemonProblems: daemon.problems().slice(0, 20) },
+    };
   } finally {
     await daemon?.stop();
     await probe.close();
@@ -138,13 +171,57 @@ function rowsOf(pass: Pass, capacity: Capacity): ResultRow[] {
   const at = `${pass.fraction ? ` @${Math.round(pass.fraction * 100)}%` : ''}${pass.liveFeeds === undefined ? '' : ` live=${pass.liveFeeds}`}`;
   const primary = pass.fraction === undefined || pass.fraction === 0.5;
   return [
-    { metric: `writer rate${at}`, value: pass.achievedRate, unit: '/s', baseline: capacity.writesPerSecond, baselineLabel: 'write capacity', ratio: pass.achievedRate / capacity.writesPerSecond, ratioLabel: 'of capacity', ...(primary ? { target: '50% of capacity' } : {}) },
-    { metric: `lag p50${at}`, value: pass.lagMs.p50, unit: 'ms', baseline: capacity.latencyMs.p50, baselineLabel: 'one write p50', ratio: pass.lagMs.p50 / capacity.latencyMs.p50, ratioLabel: 'of a write' },
+    {
+      metric: `writer rate${at}`,
+      value: pass.achievedRate,
+      unit: '/s',
+      baseline: capacity.writesPerSecond,
+      baselineLabel: 'write capacity',
+      ratio: pass.achievedRate / capacity.writesPerSecond,
+      ratioLabel: 'of capacity',
+      ...(primary ? { target: '50% of capacity' } : {}),
+    },
+    {
+      metric: `lag p50${at}`,
+      value: pass.lagMs.p50,
+      unit: 'ms',
+      baseline: capacity.latencyMs.p50,
+      baselineLabel: 'one write p50',
+      ratio: pass.lagMs.p50 / capacity.latencyMs.p50,
+      ratioLabel: 'of a write',
+    },
     { metric: `lag p95${at}`, value: pass.lagMs.p95, unit: 'ms' },
     { metric: `lag p99${at}`, value: pass.lagMs.p99, unit: 'ms', target: '< 1000 ms', ok: pass.lagMs.p99 < 1000 && pass.unseen === 0 },
-    { metric: `lag p50 split: listener / queue / rebuild / observer${at}`, value: pass.breakdown.listenerMs, unit: 'ms', baseline: pass.breakdown.queueMs, baselineLabel: `queue, ${pass.breakdown.rebuildMs.toFixed(0)} rebuild, ${pass.breakdown.observerMs.toFixed(0)} observer` },
-    { metric: `observer self-delay p50 / p99${at}`, value: pass.observerSelfDelayMs.p50, unit: 'ms', baseline: pass.observerSelfDelayMs.p99, baselineLabel: `p99, ${pass.observerSelfDelayMs.count} probes` },
-    { metric: `updates seen in sampled account docs${at}`, value: pass.lagMs.count, unit: '', baseline: pass.writer.written, baselineLabel: 'written to all accounts', ok: pass.unseen === 0 && pass.writer.failed === 0 },
-    { metric: `daemon CPU per change${at}`, value: pass.daemonCpuMsPerChange, unit: 'ms', baseline: pass.daemonCpuMsPerChangeNet, baselineLabel: `less idle CPU, ${pass.daemonIdleCores.toFixed(3)} cores`, target: '<= 1 ms', ok: pass.daemonCpuMsPerChange <= 1 },
+    {
+      metric: `lag p50 split: listener / queue / rebuild / observer${at}`,
+      value: pass.breakdown.listenerMs,
+      unit: 'ms',
+      baseline: pass.breakdown.queueMs,
+      baselineLabel: `queue, ${pass.breakdown.rebuildMs.toFixed(0)} rebuild, ${pass.breakdown.observerMs.toFixed(0)} observer`,
+    },
+    {
+      metric: `observer self-delay p50 / p99${at}`,
+      value: pass.observerSelfDelayMs.p50,
+      unit: 'ms',
+      baseline: pass.observerSelfDelayMs.p99,
+      baselineLabel: `p99, ${pass.observerSelfDelayMs.count} probes`,
+    },
+    {
+      metric: `updates seen in sampled account docs${at}`,
+      value: pass.lagMs.count,
+      unit: '',
+      baseline: pass.writer.written,
+      baselineLabel: 'written to all accounts',
+      ok: pass.unseen === 0 && pass.writer.failed === 0,
+    },
+    {
+      metric: `daemon CPU per change${at}`,
+      value: pass.daemonCpuMsPerChange,
+      unit: 'ms',
+      baseline: pass.daemonCpuMsPerChangeNet,
+      baselineLabel: `less idle CPU, ${pass.daemonIdleCores.toFixed(3)} cores`,
+      target: '<= 1 ms',
+      ok: pass.daemonCpuMsPerChange <= 1,
+    },
   ];
 }

@@ -45,8 +45,18 @@ export const sweep: Scenario = async (ctx) => {
     const floor = p.maxReadsPerS > 0 ? (p.reads / p.maxReadsPerS) * 1000 : undefined;
     const repairs = Object.values(p.repairs).reduce((a, b) => a + b, 0);
     return [
-      { metric: `sweep duration (${label})`, value: p.durationMs / 1000, unit: 's', ...(floor ? { baseline: floor / 1000, baselineLabel: 'reads / bound', ratio: p.durationMs / floor, ratioLabel: 'of pacing' } : {}) },
-      { metric: `CouchDB docs read/s while sweeping (${label})`, value: p.readsPerS, unit: '/s', ...(p.maxReadsPerS > 0 ? { target: `<= ${p.maxReadsPerS}`, ok: p.readsPerS <= p.maxReadsPerS * 1.05 } : {}) },
+      {
+        metric: `sweep duration (${label})`,
+        value: p.durationMs / 1000,
+        unit: 's',
+        ...(floor ? { baseline: floor / 1000, baselineLabel: 'reads / bound', ratio: p.durationMs / floor, ratioLabel: 'of pacing' } : {}),
+      },
+      {
+        metric: `CouchDB docs read/s while sweeping (${label})`,
+        value: p.readsPerS,
+        unit: '/s',
+        ...(p.maxReadsPerS > 0 ? { target: `<= ${p.maxReadsPerS}`, ok: p.readsPerS <= p.maxReadsPerS * 1.05 } : {}),
+      },
       { metric: `daemon CPU while sweeping (${label})`, value: p.cpu.daemon ?? Number.NaN, unit: 'cores' },
       { metric: `CouchDB server CPU while sweeping (${label})`, value: p.cpu.couch ?? 0, unit: 'cores' },
       { metric: `repairs on a correct index (${label})`, value: repairs, unit: '', target: '0', ok: repairs === 0 },
@@ -68,7 +78,11 @@ async function measurePass(world: World, prefix: string, maxReadsPerS: number, c
     redisUrl: world.redisUrl,
     prefix,
     concurrency,
-    env: { NUMBERS_SYNC_BATCH_SIZE: String(BATCH_SIZE), NUMBERS_SYNC_SWEEP_INTERVAL_MS: String(SWEEP_INTERVAL_MS), NUMBERS_SYNC_SWEEP_MAX_READS_PER_S: String(maxReadsPerS) },
+    env: {
+      NUMBERS_SYNC_BATCH_SIZE: String(BATCH_SIZE),
+      NUMBERS_SYNC_SWEEP_INTERVAL_MS: String(SWEEP_INTERVAL_MS),
+      NUMBERS_SYNC_SWEEP_MAX_READS_PER_S: String(maxReadsPerS),
+    },
   });
   try {
     await waitInitialSync(daemon, probe, 30 * 60_000);

@@ -62,7 +62,9 @@ export const workers: Scenario = async (ctx) => {
       const jobs = await probe.pending();
       ctx.log(`workers: ${count} process(es) x concurrency ${o.workersConcurrency}, ${jobs} jobs, writes delayed ${o.workersDelayMs} ms`);
       for (let i = 0; i < count; i++) {
-        running.push(new DaemonProcess({ role: 'work', couchUrl: proxy.url, redisUrl: world.redisUrl, prefix: world.prefix, concurrency: o.workersConcurrency }));
+        running.push(
+          new DaemonProcess({ role: 'work', couchUrl: proxy.url, redisUrl: world.redisUrl, prefix: world.prefix, concurrency: o.workersConcurrency }),
+        );
       }
       await Promise.all(running.map((w) => w.waitForLog('numbers-sync started')));
       await sleep(500); // let every worker connect and block on the queue

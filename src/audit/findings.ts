@@ -29,11 +29,7 @@ export interface FindingSummary {
 }
 
 /** Undefined when the doc agrees with the truth (a missing doc agrees with an empty truth). */
-export function findingFor(
-  accountId: string,
-  expected: ReadonlyMap<string, EntryData>,
-  doc: Record<string, unknown> | undefined,
-): AccountFinding | undefined {
+export function findingFor(accountId: string, expected: ReadonlyMap<string, EntryData>, doc: Record<string, unknown> | undefined): AccountFinding | undefined {
   const drift = compareAccount(accountId, expected, doc);
   if (!drift) return undefined;
   const canonical: Record<string, unknown> = { pvt_type: 'phone_numbers', pvt_vsn: '1', pvt_account_id: accountId };

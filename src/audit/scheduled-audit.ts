@@ -80,7 +80,11 @@ export class ScheduledAudit {
     const record: AuditRecord = { at: Date.now(), driftAccounts: drifted.length, checked: first.checked, durationMs: Date.now() - started };
     await this.opts.store.write(record);
     const fields = { checked: record.checked, drift: record.driftAccounts, firstPass: first.drifted.length, ms: record.durationMs };
-    if (drifted.length > 0) this.opts.logger.warn({ ...fields, accounts: drifted.slice(0, 20) }, 'drift audit: account docs differ from the numbers databases (numbers-sync verify shows them)');
+    if (drifted.length > 0)
+      this.opts.logger.warn(
+        { ...fields, accounts: drifted.slice(0, 20) },
+        'drift audit: account docs differ from the numbers databases (numbers-sync verify shows them)',
+      );
     else this.opts.logger.info(fields, 'drift audit: no drift');
     return record;
   }
@@ -96,7 +100,10 @@ export interface AuditHost {
 }
 
 /** The drift audit schedule of a process that runs the listener, unless the interval is 0/unset. */
-export function scheduledAuditFor(host: AuditHost, verify: (opts: RedisTarget & { couchUrl: string; prefix: string; signal: AbortSignal }) => Promise<VerifyOutcome>): ScheduledAudit | undefined {
+export function scheduledAuditFor(
+  host: AuditHost,
+  verify: (opts: RedisTarget & { couchUrl: string; prefix: string; signal: AbortSignal }) => Promise<VerifyOutcome>,
+): ScheduledAudit | undefined {
   const { settings, listener } = host;
   if (!listener || !settings.auditIntervalMs) return undefined;
   return new ScheduledAudit({
@@ -106,7 +113,13 @@ export function scheduledAuditFor(host: AuditHost, verify: (opts: RedisTarget & 
     indexReady: () => host.index.isReady(),
     store: host.store,
     verify: (signal) =>
-      verify({ couchUrl: settings.couchUrl, redisUrl: settings.redisUrl, ...(settings.redisSentinel ? { redisSentinel: settings.redisSentinel, redisPassword: settings.redisPassword } : {}), prefix: settings.prefix, signal }),
+      verify({
+        couchUrl: settings.couchUrl,
+        redisUrl: settings.redisUrl,
+        ...(settings.redisSentinel ? { redisSentinel: settings.redisSentinel, redisPassword: settings.redisPassword } : {}),
+        prefix: settings.prefix,
+        signal,
+      }),
     logger: host.logger,
   });
 }

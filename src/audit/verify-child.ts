@@ -28,7 +28,14 @@ export interface VerifyChildOptions extends RedisTarget {
 export function runVerifyChild(opts: VerifyChildOptions): Promise<VerifyOutcome> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'verify', '--json'], {
-      env: { ...process.env, COUCHDB_URL: opts.couchUrl, COUCHDB_URL_FILE: undefined, ...redisChildEnv(opts), NUMBERS_SYNC_PREFIX: opts.prefix, LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        COUCHDB_URL: opts.couchUrl,
+        COUCHDB_URL_FILE: undefined,
+        ...redisChildEnv(opts),
+        NUMBERS_SYNC_PREFIX: opts.prefix,
+        LOG_LEVEL: 'warn',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
       signal: opts.signal,
     });

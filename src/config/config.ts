@@ -5,9 +5,11 @@ import { redactUrl } from '../util/redact.js';
 import { redisSettingsProblems, type RedisSettingsInput } from '../redis/sentinel-settings.js';
 
 const schema = z
-  .object(Object.fromEntries(Object.entries(OPTIONS).map(([key, o]) => [key, o.schema])) as {
-    [K in OptionKey]: (typeof OPTIONS)[K]['schema'];
-  })
+  .object(
+    Object.fromEntries(Object.entries(OPTIONS).map(([key, o]) => [key, o.schema])) as {
+      [K in OptionKey]: (typeof OPTIONS)[K]['schema'];
+    },
+  )
   .refine((c) => Boolean(c.dashboardUser) === Boolean(c.dashboardPassword), {
     message: 'NUMBERS_SYNC_DASHBOARD_USER and NUMBERS_SYNC_DASHBOARD_PASSWORD (or _FILE) must be set together',
   });
@@ -39,7 +41,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     ...(parsed.success ? [] : parsed.error.issues).map((issue) => {
       const key = issue.path[0] as OptionKey | undefined;
       if (!key) return issue.message;
-      const shown = key === 'couchUrl' || key === 'redisUrl' ? redactUrl(String(raw[key])) : key === 'dashboardPassword' || key === 'redisPassword' || key === 'redisSentinelPassword' ? '***' : String(raw[key]);
+      const shown =
+        key === 'couchUrl' || key === 'redisUrl'
+          ? redactUrl(String(raw[key]))
+          : key === 'dashboardPassword' || key === 'redisPassword' || key === 'redisSentinelPassword'
+            ? '***'
+            : String(raw[key]);
       return `${OPTIONS[key].env}: ${issue.message} (got '${shown}')`;
     }),
   ]);

@@ -66,7 +66,10 @@ export const OPTIONS = {
   },
   redisSentinelName: {
     env: 'REDIS_SENTINEL_NAME',
-    schema: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 _ . : -').optional(),
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 _ . : -')
+      .optional(),
     help: 'Master group name the sentinels monitor (`sentinel monitor <name> ...`).',
   },
   redisSentinelPassword: {
@@ -92,10 +95,17 @@ export const OPTIONS = {
     help: 'File holding REDIS_PASSWORD.',
   },
   dataDir: { env: 'NUMBERS_SYNC_DATA_DIR', schema: z.string().min(1).default('./data'), help: 'Data directory of the embedded CouchDB and Redis.' },
-  embeddedCouchPort: { env: 'NUMBERS_SYNC_EMBEDDED_COUCH_PORT', schema: int(0, 65535).default(5984), help: 'Port of the embedded CouchDB-compatible server (127.0.0.1).' },
+  embeddedCouchPort: {
+    env: 'NUMBERS_SYNC_EMBEDDED_COUCH_PORT',
+    schema: int(0, 65535).default(5984),
+    help: 'Port of the embedded CouchDB-compatible server (127.0.0.1).',
+  },
   prefix: {
     env: 'NUMBERS_SYNC_PREFIX',
-    schema: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . -').default('nsync'),
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . -')
+      .default('nsync'),
     help: 'Prefix of every Redis key (index, checkpoints, queue, lease).',
   },
   concurrency: { env: 'NUMBERS_SYNC_CONCURRENCY', schema: int(1, 1000).default(64), help: 'Rebuild jobs run in parallel per worker process.' },
@@ -111,15 +121,31 @@ export const OPTIONS = {
     schema: int(65_536, 1024 * 1024 * 1024).default(32 * 1024 * 1024),
     help: 'Bytes of _changes pages the listener holds at once, all drains together; a page holds at most this / drain concurrency (at least one max-size doc).',
   },
-  rescanIntervalMs: { env: 'NUMBERS_SYNC_RESCAN_INTERVAL_MS', schema: int(1000).default(60_000), help: 'Rescan: _all_dbs, then _dbs_info, and a drain of every numbers database whose update_seq changed since it was last drained (catches missed _db_updates).' },
+  rescanIntervalMs: {
+    env: 'NUMBERS_SYNC_RESCAN_INTERVAL_MS',
+    schema: int(1000).default(60_000),
+    help: 'Rescan: _all_dbs, then _dbs_info, and a drain of every numbers database whose update_seq changed since it was last drained (catches missed _db_updates).',
+  },
   liveFeeds: {
     env: 'NUMBERS_SYNC_LIVE_FEEDS',
     schema: int(0, 10_000).default(64),
     help: 'Longpoll _changes feeds kept open on the numbers databases that changed most recently: a change there is read at once, not when _db_updates reports it (CouchDB 3 batches those every [global_changes] max_write_delay, 500 ms); one CouchDB connection each; 0 = _db_updates only.',
   },
-  pollIntervalMs: { env: 'NUMBERS_SYNC_POLL_INTERVAL_MS', schema: int(100).default(2000), help: 'Drain interval of every database when _db_updates is unavailable.' },
-  feedTimeoutMs: { env: 'NUMBERS_SYNC_FEED_TIMEOUT_MS', schema: int(100, 600_000).default(30_000), help: 'Longpoll timeout of the _db_updates feed and of the live _changes feeds.' },
-  requestTimeoutMs: { env: 'NUMBERS_SYNC_REQUEST_TIMEOUT_MS', schema: int(1000).default(60_000), help: 'Watchdog: a CouchDB request running longer than this (beyond a feed timeout) is aborted and retried.' },
+  pollIntervalMs: {
+    env: 'NUMBERS_SYNC_POLL_INTERVAL_MS',
+    schema: int(100).default(2000),
+    help: 'Drain interval of every database when _db_updates is unavailable.',
+  },
+  feedTimeoutMs: {
+    env: 'NUMBERS_SYNC_FEED_TIMEOUT_MS',
+    schema: int(100, 600_000).default(30_000),
+    help: 'Longpoll timeout of the _db_updates feed and of the live _changes feeds.',
+  },
+  requestTimeoutMs: {
+    env: 'NUMBERS_SYNC_REQUEST_TIMEOUT_MS',
+    schema: int(1000).default(60_000),
+    help: 'Watchdog: a CouchDB request running longer than this (beyond a feed timeout) is aborted and retried.',
+  },
   allowEviction: {
     env: 'NUMBERS_SYNC_ALLOW_EVICTION',
     schema: z
@@ -128,7 +154,11 @@ export const OPTIONS = {
       .default(false),
     help: 'Start even though Redis maxmemory-policy is not noeviction (evicted index keys make account docs drift).',
   },
-  leaseTtlMs: { env: 'NUMBERS_SYNC_LEASE_TTL_MS', schema: int(1000).default(10_000), help: 'Listener lease time-to-live; a standby takes over within this time.' },
+  leaseTtlMs: {
+    env: 'NUMBERS_SYNC_LEASE_TTL_MS',
+    schema: int(1000).default(10_000),
+    help: 'Listener lease time-to-live; a standby takes over within this time.',
+  },
   jobAttempts: { env: 'NUMBERS_SYNC_JOB_ATTEMPTS', schema: int(1, 100).default(8), help: 'Attempts of a rebuild job before it lands in the failed set.' },
   jobBackoffMs: { env: 'NUMBERS_SYNC_JOB_BACKOFF_MS', schema: int(1).default(1000), help: 'First retry delay of a failed rebuild (exponential, with jitter).' },
   failedRetryIntervalMs: {
@@ -147,9 +177,21 @@ export const OPTIONS = {
     help: 'Drift audit: every this often the listener lease holder runs `verify` (in a child process) and exports numbers_sync_drift_accounts and numbers_sync_last_audit_timestamp_seconds; 0 disables it.',
   },
   httpHost: { env: 'NUMBERS_SYNC_HTTP_HOST', schema: z.string().min(1).default('127.0.0.1'), help: 'Bind address of the ops HTTP endpoint.' },
-  httpPort: { env: 'NUMBERS_SYNC_HTTP_PORT', schema: int(0, 65535).default(9464), help: 'Port of the ops HTTP endpoint (/healthz /readyz /metrics); 0 picks a free port.' },
-  dashboardUser: { env: 'NUMBERS_SYNC_DASHBOARD_USER', schema: z.string().min(1).optional(), help: 'Enables the queue dashboard at /dashboard with this basic-auth user.' },
-  dashboardPassword: { env: 'NUMBERS_SYNC_DASHBOARD_PASSWORD', schema: z.string().min(8).optional(), help: 'Password of the queue dashboard (at least 8 characters).' },
+  httpPort: {
+    env: 'NUMBERS_SYNC_HTTP_PORT',
+    schema: int(0, 65535).default(9464),
+    help: 'Port of the ops HTTP endpoint (/healthz /readyz /metrics); 0 picks a free port.',
+  },
+  dashboardUser: {
+    env: 'NUMBERS_SYNC_DASHBOARD_USER',
+    schema: z.string().min(1).optional(),
+    help: 'Enables the queue dashboard at /dashboard with this basic-auth user.',
+  },
+  dashboardPassword: {
+    env: 'NUMBERS_SYNC_DASHBOARD_PASSWORD',
+    schema: z.string().min(8).optional(),
+    help: 'Password of the queue dashboard (at least 8 characters).',
+  },
   dashboardPasswordFile: {
     env: 'NUMBERS_SYNC_DASHBOARD_PASSWORD_FILE',
     schema: z.string().min(1).optional(),

@@ -168,11 +168,18 @@ export class CouchClient {
     opts: RowBounds & { since: unknown; limit: number; includeDocs: boolean; onRow: (row: ChangeRow) => void },
   ): Promise<BoundedChangesPage> {
     let lastSeq: unknown = opts.since;
-    const read = await this.rowsBounded(db, '_changes', { since: opts.since, limit: opts.limit, include_docs: opts.includeDocs, style: 'main_only' }, 'results', opts, (row) => {
-      const change = row as unknown as ChangeRow;
-      lastSeq = change.seq;
-      opts.onRow(change);
-    });
+    const read = await this.rowsBounded(
+      db,
+      '_changes',
+      { since: opts.since, limit: opts.limit, include_docs: opts.includeDocs, style: 'main_only' },
+      'results',
+      opts,
+      (row) => {
+        const change = row as unknown as ChangeRow;
+        lastSeq = change.seq;
+        opts.onRow(change);
+      },
+    );
     if (!read.frame) return { ...read, lastSeq };
     const pending = read.frame.pending;
     return { ...read, lastSeq: read.frame.last_seq, ...(typeof pending === 'number' ? { pending } : {}) };
@@ -232,7 +239,13 @@ export class CouchClient {
     let bytes = 0;
     try {
       await streamedGet(
-        { url: `${this.streamBase}/${encodeURIComponent(db)}/${encodeURIComponent(id)}`, headers: this.streamHeaders, what: `GET /${db}/${id.slice(0, 100)}`, signal, timeoutMs: this.requestTimeoutMs },
+        {
+          url: `${this.streamBase}/${encodeURIComponent(db)}/${encodeURIComponent(id)}`,
+          headers: this.streamHeaders,
+          what: `GET /${db}/${id.slice(0, 100)}`,
+          signal,
+          timeoutMs: this.requestTimeoutMs,
+        },
         (chunk) => {
           bytes += chunk.length;
           if (bytes > maxBytes) return false;
@@ -362,7 +375,11 @@ export class CouchClient {
   }
 
   /** POST _bulk_docs; per-doc results (a failed doc carries `error`, the request does not fail). */
-  bulkDocs(db: string, docs: Array<Record<string, unknown>>, signal?: AbortSignal): Promise<Array<{ id?: string; rev?: string; error?: string; reason?: string }>> {
+  bulkDocs(
+    db: string,
+    docs: Array<Record<string, unknown>>,
+    signal?: AbortSignal,
+  ): Promise<Array<{ id?: string; rev?: string; error?: string; reason?: string }>> {
     return this.request({ method: 'post', db, path: '_bulk_docs', body: { docs }, signal });
   }
 }

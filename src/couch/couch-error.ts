@@ -1,14 +1,6 @@
 import { redactUrl } from '../util/redact.js';
 
-export type CouchErrorKind =
-  | 'db_not_found'
-  | 'doc_not_found'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'conflict'
-  | 'bad_request'
-  | 'transient'
-  | 'timeout';
+export type CouchErrorKind = 'db_not_found' | 'doc_not_found' | 'unauthorized' | 'forbidden' | 'conflict' | 'bad_request' | 'transient' | 'timeout';
 
 /** A CouchDB failure reduced to what callers decide on; carries no credentials. */
 export class CouchError extends Error {

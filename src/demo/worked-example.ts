@@ -52,7 +52,15 @@ export const WORKED_EXAMPLE: readonly DemoStep[] = [
     title: 'N1 moved D -> C (owner C, previously D, H=[])',
     expect: 'N1 leaves D, C lists N1',
     write: {
-      put: { _id: N1, pvt_state: 'in_service', pvt_assigned_to: C, pvt_previously_assigned_to: D, pvt_reserve_history: [], pvt_created: T0, pvt_modified: T0 + 20 },
+      put: {
+        _id: N1,
+        pvt_state: 'in_service',
+        pvt_assigned_to: C,
+        pvt_previously_assigned_to: D,
+        pvt_reserve_history: [],
+        pvt_created: T0,
+        pvt_modified: T0 + 20,
+      },
     },
   },
   {

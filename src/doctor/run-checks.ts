@@ -32,7 +32,8 @@ export interface PreflightTargets {
 const COUCH_CHECKS = ['couch_version', 'couch_admin', 'global_changes_db', 'global_changes_delay', 'numbers_databases', 'account_databases'];
 const REDIS_CHECKS = ['redis_eviction', 'redis_persistence'];
 
-const range = (start: string) => `_all_dbs?startkey=${encodeURIComponent(JSON.stringify(start))}&endkey=${encodeURIComponent(JSON.stringify(`${start}\ufff0`))}`;
+const range = (start: string) =>
+  `_all_dbs?startkey=${encodeURIComponent(JSON.stringify(start))}&endkey=${encodeURIComponent(JSON.stringify(`${start}\ufff0`))}`;
 
 export async function runPreflight(t: PreflightTargets): Promise<CheckResult[]> {
   const [couch, redis] = await Promise.all([couchChecks(new CouchProbe(t.couchUrl)), redisChecks(t.redis, t.allowEviction, t.redisError)]);
@@ -56,8 +57,15 @@ async function couchChecks(probe: CouchProbe): Promise<{ results: CheckResult[];
     probe.get('_node/_local/_config/global_changes/max_write_delay'),
     probe.get(range('account/')),
   ]);
-  const results = [reachable, judgeCouchVersion(root), judgeAdminRights(numbers, dbUpdates), judgeGlobalChanges(globalChanges, dbUpdates.status === 200), judgeMaxWriteDelay(delay)];
-  const names = (f: typeof numbers) => (f.status === 200 && Array.isArray(f.body) ? (f.body as unknown[]).filter((n): n is string => typeof n === 'string') : undefined);
+  const results = [
+    reachable,
+    judgeCouchVersion(root),
+    judgeAdminRights(numbers, dbUpdates),
+    judgeGlobalChanges(globalChanges, dbUpdates.status === 200),
+    judgeMaxWriteDelay(delay),
+  ];
+  const names = (f: typeof numbers) =>
+    f.status === 200 && Array.isArray(f.body) ? (f.body as unknown[]).filter((n): n is string => typeof n === 'string') : undefined;
   const numberNames = names(numbers);
   const accountNames = names(accounts);
   if (numberNames && accountNames) {
@@ -83,7 +91,10 @@ async function redisChecks(redis: Redis, allowEviction: boolean, knownError: str
   } catch (err) {
     const message = `Redis does not answer: ${err instanceof Error ? err.message : String(err)}`;
     return {
-      results: [{ check: 'redis_version', status: 'fail', message }, ...REDIS_CHECKS.map((check) => ({ check, status: 'skip' as const, message: 'Redis does not answer' }))],
+      results: [
+        { check: 'redis_version', status: 'fail', message },
+        ...REDIS_CHECKS.map((check) => ({ check, status: 'skip' as const, message: 'Redis does not answer' })),
+      ],
       clock: { source: 'redis', resolutionMs: 0, error: 'Redis does not answer' },
     };
   }

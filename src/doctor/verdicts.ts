@@ -54,11 +54,19 @@ export function judgeAdminRights(allDbs: HttpFact, dbUpdates: HttpFact): CheckRe
   const refused = (f: HttpFact) => f.status === 401 || f.status === 403;
   if (refused(allDbs) || refused(dbUpdates)) {
     const which = [refused(allDbs) ? `_all_dbs ${allDbs.status}` : '', refused(dbUpdates) ? `_db_updates ${dbUpdates.status}` : ''].filter(Boolean).join(', ');
-    return result('couch_admin', 'fail', `not a server admin (${which}): COUCHDB_URL must carry server-admin credentials; the daemon exits 2 on refused credentials`);
+    return result(
+      'couch_admin',
+      'fail',
+      `not a server admin (${which}): COUCHDB_URL must carry server-admin credentials; the daemon exits 2 on refused credentials`,
+    );
   }
   if (allDbs.status !== 200) return result('couch_admin', 'fail', `_all_dbs failed: ${allDbs.error ?? allDbs.status}`);
   if (dbUpdates.status !== 200) {
-    return result('couch_admin', 'warn', `_all_dbs answers, _db_updates does not (${dbUpdates.error ?? dbUpdates.status}): the daemon drains every numbers database every NUMBERS_SYNC_POLL_INTERVAL_MS instead of following changes`);
+    return result(
+      'couch_admin',
+      'warn',
+      `_all_dbs answers, _db_updates does not (${dbUpdates.error ?? dbUpdates.status}): the daemon drains every numbers database every NUMBERS_SYNC_POLL_INTERVAL_MS instead of following changes`,
+    );
   }
   return result('couch_admin', 'ok', 'server admin: _all_dbs and _db_updates answer');
 }
@@ -67,8 +75,17 @@ export function judgeAdminRights(allDbs: HttpFact, dbUpdates: HttpFact): CheckRe
 export function judgeGlobalChanges(db: HttpFact, dbUpdatesAnswers: boolean): CheckResult {
   if (db.status === 200) return result('global_changes_db', 'ok', '_global_changes database present');
   if (db.status === 404) {
-    if (dbUpdatesAnswers) return result('global_changes_db', 'ok', '_global_changes database absent, but _db_updates answers (a server that keeps database events elsewhere, such as the embedded one)');
-    return result('global_changes_db', 'warn', '_global_changes database missing: _db_updates cannot work, so the daemon polls every numbers database every NUMBERS_SYNC_POLL_INTERVAL_MS (create it: PUT /_global_changes)');
+    if (dbUpdatesAnswers)
+      return result(
+        'global_changes_db',
+        'ok',
+        '_global_changes database absent, but _db_updates answers (a server that keeps database events elsewhere, such as the embedded one)',
+      );
+    return result(
+      'global_changes_db',
+      'warn',
+      '_global_changes database missing: _db_updates cannot work, so the daemon polls every numbers database every NUMBERS_SYNC_POLL_INTERVAL_MS (create it: PUT /_global_changes)',
+    );
   }
   return result('global_changes_db', 'warn', `cannot tell whether _global_changes exists: ${db.error ?? db.status}`);
 }
@@ -91,9 +108,17 @@ export function judgeMaxWriteDelay(config: HttpFact): CheckResult {
     return result(c, ms > MAX_WRITE_DELAY_WARN_MS ? 'warn' : 'ok', `[global_changes] max_write_delay = ${ms} ms: ${adds}`);
   }
   if (config.status === 404) {
-    return result(c, 'skip', `[global_changes] max_write_delay not readable (unset: CouchDB's default ${DEFAULT_MAX_WRITE_DELAY_MS} ms applies, up to that much lag per change; or a server without _node/_local/_config, such as the embedded one)`);
+    return result(
+      c,
+      'skip',
+      `[global_changes] max_write_delay not readable (unset: CouchDB's default ${DEFAULT_MAX_WRITE_DELAY_MS} ms applies, up to that much lag per change; or a server without _node/_local/_config, such as the embedded one)`,
+    );
   }
-  return result(c, 'skip', `[global_changes] max_write_delay not readable (${config.error ?? config.status}); CouchDB's default adds up to ${DEFAULT_MAX_WRITE_DELAY_MS} ms of lag per change`);
+  return result(
+    c,
+    'skip',
+    `[global_changes] max_write_delay not readable (${config.error ?? config.status}); CouchDB's default adds up to ${DEFAULT_MAX_WRITE_DELAY_MS} ms of lag per change`,
+  );
 }
 
 /** The `field:value` lines of a Redis INFO section. */
@@ -138,11 +163,13 @@ export function judgePersistence(f: PersistenceFacts): CheckResult {
   const failing = ['aof_last_write_status', 'aof_last_bgrewrite_status', 'rdb_last_bgsave_status'].filter((k) => f.info.get(k) === 'err');
   if (failing.length > 0) return result(c, 'warn', `Redis reports failed persistence (${failing.join(', ')} = err): ${REPLAY_COST}`);
   if (f.info.get('aof_enabled') === '1') return result(c, 'ok', 'AOF (appendonly yes): a restart resumes from the checkpoints');
-  if (f.savePoints) return result(c, 'ok', `RDB snapshots (save ${f.savePoints}): a restart resumes from the snapshot's checkpoints and re-reads what came after`);
+  if (f.savePoints)
+    return result(c, 'ok', `RDB snapshots (save ${f.savePoints}): a restart resumes from the snapshot's checkpoints and re-reads what came after`);
   if (f.savePoints === undefined && Number(f.info.get('rdb_saves') ?? 0) > 0) {
     return result(c, 'ok', 'RDB snapshots (seen in INFO persistence; CONFIG GET save is refused, so the schedule is unknown)');
   }
-  if (f.savePoints === undefined) return result(c, 'warn', `no AOF, and CONFIG GET save is refused so RDB snapshots cannot be confirmed; without persistence ${REPLAY_COST}`);
+  if (f.savePoints === undefined)
+    return result(c, 'warn', `no AOF, and CONFIG GET save is refused so RDB snapshots cannot be confirmed; without persistence ${REPLAY_COST}`);
   return result(c, 'warn', `none (no AOF, no RDB save points): ${REPLAY_COST}. Set appendonly yes`);
 }
 
@@ -189,7 +216,11 @@ export function judgeClock(readings: readonly ClockReading[]): CheckResult {
   // A reading is only known to within its resolution: count only what exceeds it.
   const worst = Math.max(...read.map((r) => Math.max(0, Math.abs(r.offsetMs!) - r.resolutionMs)));
   if (worst > CLOCK_WARN_MS) {
-    return result('clock', 'warn', `clock skew above ${CLOCK_WARN_MS / 1000} s (${parts.join(', ')}): pvt_modified of account docs and lag figures are off by as much; run NTP on every host`);
+    return result(
+      'clock',
+      'warn',
+      `clock skew above ${CLOCK_WARN_MS / 1000} s (${parts.join(', ')}): pvt_modified of account docs and lag figures are off by as much; run NTP on every host`,
+    );
   }
   return result('clock', 'ok', `clocks agree within ${CLOCK_WARN_MS / 1000} s (${parts.join(', ')})`);
 }

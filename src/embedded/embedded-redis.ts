@@ -43,9 +43,7 @@ export interface EmbeddedRedis {
 
 export class RedisBinaryMissingError extends Error {
   constructor(binary: string) {
-    super(
-      `'${binary}' was not found. Install it (Debian/Ubuntu: apt-get install -y redis-server) or set REDIS_URL to an existing Redis server.`,
-    );
+    super(`'${binary}' was not found. Install it (Debian/Ubuntu: apt-get install -y redis-server) or set REDIS_URL to an existing Redis server.`);
     this.name = 'RedisBinaryMissingError';
   }
 }
@@ -154,7 +152,12 @@ function pdeathsigSupported(): boolean {
 }
 
 function findExecutable(name: string): boolean {
-  const candidates = name.includes('/') ? [name] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, name));
+  const candidates = name.includes('/')
+    ? [name]
+    : (process.env.PATH ?? '')
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, name));
   return candidates.some((path) => {
     try {
       accessSync(path, constants.X_OK);

@@ -48,7 +48,10 @@ export async function resolveServices(config: Config, logger: Logger): Promise<R
       void couch.exited.then(() => stopping || lost());
       couchUrl = record.couchUrl = couch.url;
       secrets.push(couch.admin.password);
-      logger.info({ url: couch.baseUrl, dataDir: couchDir }, 'COUCHDB_URL not set: started the embedded CouchDB-compatible server (random admin, see the runtime record)');
+      logger.info(
+        { url: couch.baseUrl, dataDir: couchDir },
+        'COUCHDB_URL not set: started the embedded CouchDB-compatible server (random admin, see the runtime record)',
+      );
     }
     let redis: RedisTarget = configuredRedis ?? { redisUrl: '' };
     if (!configuredRedis) {

@@ -112,12 +112,24 @@ export function explainNumber(f: ExplainFacts): NumberExplanation {
   const listing = info ? listingAccounts(info) : [];
   const data = info && listing.length > 0 ? entryData(info) : undefined;
   // The owner first, then the reserve history accounts (sorted).
-  const mustList = listing.map((accountId) => ({ accountId, rule: ruleOf(info!, accountId) })).sort((a, b) => Number(a.rule !== 'owner') - Number(b.rule !== 'owner'));
+  const mustList = listing
+    .map((accountId) => ({ accountId, rule: ruleOf(info!, accountId) }))
+    .sort((a, b) => Number(a.rule !== 'owner') - Number(b.rule !== 'owner'));
   const index = summarizeIndex(f, listing, data);
   const rules = new Map(mustList.map((m) => [m.accountId, m.rule]));
   const accounts = [...new Set([...accountsToCheckOf(f), ...listing])].sort().map((accountId) => explainAccount(f, accountId, rules, data));
   const consistent = index.agrees && accounts.every((a) => a.entry === 'ok' || a.entry === 'absent' || a.entry === 'no_database');
-  const explanation: NumberExplanation = { number: f.number, db: f.db, doc, mustList, notes: info ? notesOf(info) : [], index, accounts, consistent, hints: [] };
+  const explanation: NumberExplanation = {
+    number: f.number,
+    db: f.db,
+    doc,
+    mustList,
+    notes: info ? notesOf(info) : [],
+    index,
+    accounts,
+    consistent,
+    hints: [],
+  };
   explanation.hints = hintsOf(explanation);
   return explanation;
 }
@@ -158,7 +170,8 @@ function notesOf(info: NumberInfo): string[] {
   if (info.state === 'discovery') return ['state discovery: listed nowhere'];
   const notes: string[] = [];
   if (!info.owner) notes.push('no owner (pvt_assigned_to unset)');
-  else if (!LISTED_STATES.has(info.state)) notes.push(`owner ${info.owner} does not list it: state ${info.state} is not one of ${[...LISTED_STATES].join(', ')}`);
+  else if (!LISTED_STATES.has(info.state))
+    notes.push(`owner ${info.owner} does not list it: state ${info.state} is not one of ${[...LISTED_STATES].join(', ')}`);
   if (info.owner && info.history.includes(info.owner)) notes.push(`owner ${info.owner} is also in the reserve history: it lists it only by the owner rule`);
   return notes;
 }
@@ -213,7 +226,9 @@ function hintsOf(e: NumberExplanation): string[] {
   const hints: string[] = [];
   if (!e.index.ready) hints.push('the index is not ready (a full replay is running, or no listener ever completed one): rebuilds wait for it');
   if (!e.index.agrees) {
-    hints.push(`the index disagrees with the number doc: the listener may not have read this change yet (numbers-sync status shows the lag of ${e.db}); numbers-sync reindex --db ${e.db} repairs it`);
+    hints.push(
+      `the index disagrees with the number doc: the listener may not have read this change yet (numbers-sync status shows the lag of ${e.db}); numbers-sync reindex --db ${e.db} repairs it`,
+    );
   }
   const drifted = e.accounts.filter((a) => a.entry === 'missing' || a.entry === 'extra' || a.entry === 'differs').map((a) => a.accountId);
   if (drifted.length > 0) {
@@ -224,7 +239,8 @@ function hintsOf(e: NumberExplanation): string[] {
     );
   }
   for (const a of e.accounts) {
-    if (a.entry === 'no_database') hints.push(`account ${a.accountId} has no database: the daemon never creates one; its doc is written when the database appears`);
+    if (a.entry === 'no_database')
+      hints.push(`account ${a.accountId} has no database: the daemon never creates one; its doc is written when the database appears`);
   }
   return hints;
 }

@@ -98,7 +98,12 @@ export class MultiDbFollower<T> {
   private lastRescanAt = 0;
 
   constructor(private readonly opts: MultiDbFollowerOptions<T>) {
-    this.scheduler = new DbScheduler({ concurrency: opts.concurrency, merge: opts.merge, dropped: opts.dropped, run: (db, task, signal) => this.runTask(db, task, signal) });
+    this.scheduler = new DbScheduler({
+      concurrency: opts.concurrency,
+      merge: opts.merge,
+      dropped: opts.dropped,
+      run: (db, task, signal) => this.runTask(db, task, signal),
+    });
     this.watcher = new DbUpdatesWatcher({
       couch: opts.couch,
       logger: opts.logger,
@@ -266,14 +271,17 @@ export class MultiDbFollower<T> {
     // Watchdog: a feed that has not completed a poll for well over its timeout is restarted.
     const limit = this.opts.feedTimeoutMs + this.opts.requestTimeoutMs + 5000;
     const watchdog = new AbortController();
-    const timer = setInterval(() => {
-      if (this.dbUpdatesState !== 'following' || Date.now() - this.watcher.lastPollAt < limit) return;
-      watchdog.abort();
-      this.opts.logger.warn('_db_updates feed stalled; restarting it');
-      this.opts.metrics.feedErrors.inc({ kind: 'stalled' });
-      this.watcherController.abort();
-      this.runWatcher(this.watcher.lastSeq);
-    }, Math.min(limit, 10_000));
+    const timer = setInterval(
+      () => {
+        if (this.dbUpdatesState !== 'following' || Date.now() - this.watcher.lastPollAt < limit) return;
+        watchdog.abort();
+        this.opts.logger.warn('_db_updates feed stalled; restarting it');
+        this.opts.metrics.feedErrors.inc({ kind: 'stalled' });
+        this.watcherController.abort();
+        this.runWatcher(this.watcher.lastSeq);
+      },
+      Math.min(limit, 10_000),
+    );
     timer.unref();
     AbortSignal.any([this.signal, watchdog.signal]).addEventListener('abort', () => clearInterval(timer), { once: true });
   }

@@ -62,7 +62,14 @@ export async function startOpsEndpoint(opts: OpsEndpointOptions): Promise<OpsEnd
     },
     metrics: async () => {
       await Promise.all([
-        refreshScrapedMetrics({ metrics: daemon.metrics, queue: daemon.queue, redis: daemon.redis, keys: daemon.index.keys, listener: daemon.listener, logger }),
+        refreshScrapedMetrics({
+          metrics: daemon.metrics,
+          queue: daemon.queue,
+          redis: daemon.redis,
+          keys: daemon.index.keys,
+          listener: daemon.listener,
+          logger,
+        }),
         refreshStateMetrics({ metrics: daemon.metrics, redis: daemon.redis, index: daemon.index, audit: daemon.auditRecord, worker: daemon.worker }),
       ]);
       return { contentType: daemon.metrics.registry.contentType, body: await daemon.metrics.registry.metrics() };

@@ -14,5 +14,13 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string, ke
 /** Waits for `promise` at most `ms`; true when it settled (either way) in time. Keeps the process alive meanwhile. */
 export async function settleWithin(promise: Promise<unknown> | undefined, ms: number): Promise<boolean> {
   if (!promise) return true;
-  return withTimeout(promise.then(() => true, () => true), ms, 'settle', true).catch(() => false);
+  return withTimeout(
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    ms,
+    'settle',
+    true,
+  ).catch(() => false);
 }

@@ -203,7 +203,12 @@ export class NumberIndex {
    */
   async readyEntriesOf(accountId: string): Promise<AccountSnapshot | undefined> {
     const k = this.keys;
-    const reply = await runScript<Array<string | null> | null>(this.redis, SCRIPTS.readAccount, [k.epoch, k.ready, k.account(accountId)], [k.number(''), k.docPrefix, accountId]);
+    const reply = await runScript<Array<string | null> | null>(
+      this.redis,
+      SCRIPTS.readAccount,
+      [k.epoch, k.ready, k.account(accountId)],
+      [k.number(''), k.docPrefix, accountId],
+    );
     if (!reply) return undefined;
     const entries = new Map<string, EntryData>();
     for (let i = 2; i + 1 < reply.length; i += 2) {

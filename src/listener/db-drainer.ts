@@ -298,7 +298,10 @@ export class DbDrainer {
       fromStart: true,
       onPage: async (changes, rows) => {
         read += rows;
-        const states = await index.numberStates(db, changes.map((c) => c.number));
+        const states = await index.numberStates(
+          db,
+          changes.map((c) => c.number),
+        );
         const kinds: Array<RepairKind | undefined> = changes.map((c, i) => numberRepair(states[i]!, c.value));
         for (const c of changes) if (c.value) listed.add(c.number);
         for (const kind of kinds) if (kind) addRepair(repairs, kind);

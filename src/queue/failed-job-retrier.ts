@@ -32,7 +32,10 @@ export class FailedJobRetrier {
   start(): this {
     this.timer ??= setInterval(() => {
       this.running ??= this.retryOnce()
-        .then(() => undefined, (err: Error) => this.opts.logger.warn({ err: err.message }, 'retrying failed rebuilds failed; next round later'))
+        .then(
+          () => undefined,
+          (err: Error) => this.opts.logger.warn({ err: err.message }, 'retrying failed rebuilds failed; next round later'),
+        )
         .finally(() => (this.running = undefined));
     }, this.opts.intervalMs);
     this.timer.unref();

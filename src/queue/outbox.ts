@@ -47,7 +47,10 @@ export class RebuildOutbox {
       await this.index.clearDirty(token, accounts);
     } catch (err) {
       if (err instanceof LeaseLostError || err instanceof IndexLostError) throw err;
-      this.logger?.warn({ accounts: accounts.length, err: err instanceof Error ? err.message : String(err) }, 'enqueueing rebuilds failed; the outbox keeps them and retries');
+      this.logger?.warn(
+        { accounts: accounts.length, err: err instanceof Error ? err.message : String(err) },
+        'enqueueing rebuilds failed; the outbox keeps them and retries',
+      );
       this.retrySoon();
     } finally {
       this.delivering.delete(token);

@@ -144,7 +144,11 @@ export class AccountRebuilder {
    */
   private async removeConflicts(db: string, revs: readonly string[], log: Logger, signal?: AbortSignal): Promise<void> {
     if (revs.length === 0) return;
-    const results = await this.opts.couch.bulkDocs(db, revs.map((rev) => ({ _id: PHONE_NUMBERS_DOC_ID, _rev: rev, _deleted: true })), signal);
+    const results = await this.opts.couch.bulkDocs(
+      db,
+      revs.map((rev) => ({ _id: PHONE_NUMBERS_DOC_ID, _rev: rev, _deleted: true })),
+      signal,
+    );
     const removed = results.filter((r) => !r.error).length;
     this.opts.metrics?.conflictsRemoved.inc(removed);
     log.info({ revs, removed }, 'deleted losing conflict revisions of the account doc');

@@ -23,7 +23,10 @@ export class CouchAvailability {
     this.probe ??= this.couch
       .ping()
       // Only a failure an outage explains counts as unavailable (a 401 is a different problem).
-      .then(() => true, (err: unknown) => !(err instanceof CouchError && err.retryable))
+      .then(
+        () => true,
+        (err: unknown) => !(err instanceof CouchError && err.retryable),
+      )
       .then((available) => {
         this.last = available;
         this.checkedAt = this.now();

@@ -41,11 +41,13 @@ export function redisSettingsProblems(input: RedisSettingsInput): string[] {
   if (input.redisSentinels === undefined) {
     if (input.redisSentinelName !== undefined) problems.push('REDIS_SENTINEL_NAME is set without REDIS_SENTINELS');
     if (input.redisSentinelPassword !== undefined) problems.push('REDIS_SENTINEL_PASSWORD is set without REDIS_SENTINELS');
-    if (input.redisPassword !== undefined) problems.push('REDIS_PASSWORD is for the data nodes behind REDIS_SENTINELS; with REDIS_URL put the password in the URL');
+    if (input.redisPassword !== undefined)
+      problems.push('REDIS_PASSWORD is for the data nodes behind REDIS_SENTINELS; with REDIS_URL put the password in the URL');
     return problems;
   }
   if (input.redisUrl !== undefined) problems.push('set either REDIS_URL or REDIS_SENTINELS, not both (the sentinels name the primary)');
-  if (input.redisSentinelName === undefined) problems.push('REDIS_SENTINELS needs REDIS_SENTINEL_NAME (the master group name of `sentinel monitor <name> ...`)');
+  if (input.redisSentinelName === undefined)
+    problems.push('REDIS_SENTINELS needs REDIS_SENTINEL_NAME (the master group name of `sentinel monitor <name> ...`)');
   return problems;
 }
 

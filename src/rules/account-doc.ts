@@ -14,15 +14,7 @@ export function isNumberKey(key: string): boolean {
 }
 
 /** Envelope keys that are always rewritten or computed. */
-const CANONICAL_KEYS: ReadonlySet<string> = new Set([
-  '_id',
-  'pvt_type',
-  'pvt_vsn',
-  'pvt_account_db',
-  'pvt_account_id',
-  'pvt_created',
-  'pvt_modified',
-]);
+const CANONICAL_KEYS: ReadonlySet<string> = new Set(['_id', 'pvt_type', 'pvt_vsn', 'pvt_account_db', 'pvt_account_id', 'pvt_created', 'pvt_modified']);
 
 export interface BuildInput {
   accountId: string;
@@ -79,8 +71,7 @@ export function buildAccountDoc(input: BuildInput): BuildResult {
 }
 
 function sortedEntries(entries: BuildInput['entries']): [string, EntryData][] {
-  const list: [string, EntryData][] =
-    entries instanceof Map ? [...entries] : Object.entries(entries as Record<string, EntryData>);
+  const list: [string, EntryData][] = entries instanceof Map ? [...entries] : Object.entries(entries as Record<string, EntryData>);
   for (const [number] of list) {
     if (!isE164(number)) throw new TypeError(`entry key is not an E.164 number: ${show(number)}`);
   }

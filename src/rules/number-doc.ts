@@ -45,14 +45,7 @@ export interface NumberInfo {
   deleted: boolean;
 }
 
-export const INVALID_REASONS = [
-  'not_object',
-  'design_doc',
-  'bad_id',
-  'wrong_database',
-  'bad_state',
-  'bad_owner',
-] as const;
+export const INVALID_REASONS = ['not_object', 'design_doc', 'bad_id', 'wrong_database', 'bad_state', 'bad_owner'] as const;
 export type InvalidReason = (typeof INVALID_REASONS)[number];
 
 /** Problems that do not invalidate the doc; the bad part is ignored. */
@@ -84,8 +77,7 @@ export type WarningCounts = Partial<Record<WarningReason, number>>;
 
 export type ReadResult =
   // warnings: at most WARNING_SAMPLES_PER_REASON per reason; warningCounts: how many there were.
-  | { ok: true; info: NumberInfo; warnings: DocWarning[]; warningCounts: WarningCounts }
-  | { ok: false; reason: InvalidReason; detail: string };
+  { ok: true; info: NumberInfo; warnings: DocWarning[]; warningCounts: WarningCounts } | { ok: false; reason: InvalidReason; detail: string };
 
 function invalid(reason: InvalidReason, detail: string): ReadResult {
   return { ok: false, reason, detail };

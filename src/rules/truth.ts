@@ -11,9 +11,7 @@ import { entryData, listingAccounts, type EntryData } from './listing.js';
  * id); if a number is given twice anyway, the last readable doc wins (e.g. a later tombstone).
  * The EntryData object of a number is shared by the accounts listing it: treat it as read-only.
  */
-export function expectedAccountDocs(
-  docs: Iterable<{ dbName: string; doc: unknown }>,
-): Map<string, Map<string, EntryData>> {
+export function expectedAccountDocs(docs: Iterable<{ dbName: string; doc: unknown }>): Map<string, Map<string, EntryData>> {
   const latest = new Map<string, NumberInfo>();
   for (const { dbName, doc } of docs) {
     const read = readNumberDoc(doc, dbName);

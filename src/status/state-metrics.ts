@@ -24,7 +24,10 @@ export async function refreshStateMetrics(opts: StateMetricsOptions): Promise<vo
   const connection = worker ? await withTimeout(worker.blockingConnectionStatus(), timeoutMs, 'worker connection status').catch(() => 'unknown') : undefined;
   metrics.workerReady.set(worker?.isRunning() && connection === 'ready' ? 1 : 0);
   if (opts.redis.status !== 'ready') return;
-  const [ready, record] = await Promise.allSettled([withTimeout(opts.index.isReady(), timeoutMs, 'index ready'), withTimeout(opts.audit.read(), timeoutMs, 'audit record')]);
+  const [ready, record] = await Promise.allSettled([
+    withTimeout(opts.index.isReady(), timeoutMs, 'index ready'),
+    withTimeout(opts.audit.read(), timeoutMs, 'audit record'),
+  ]);
   if (ready.status === 'fulfilled') metrics.indexReady.set(ready.value ? 1 : 0);
   if (record.status === 'fulfilled' && record.value) {
     metrics.driftAccounts.set(record.value.driftAccounts);

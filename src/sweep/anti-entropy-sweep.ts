@@ -111,7 +111,10 @@ export class AntiEntropySweep {
           // One account database that cannot be read (a shard down, a 500) must not keep every
           // other account from being checked, sweep after sweep.
           failedAccounts++;
-          logger.warn({ account: accountId, err: err instanceof Error ? err.message : String(err) }, 'sweep: could not check the account doc; the next sweep retries');
+          logger.warn(
+            { account: accountId, err: err instanceof Error ? err.message : String(err) },
+            'sweep: could not check the account doc; the next sweep retries',
+          );
           return;
         }
         if (!kind) return;
@@ -124,7 +127,15 @@ export class AntiEntropySweep {
       },
       { concurrency: ACCOUNT_CONCURRENCY, signal },
     );
-    const report: SweepReport = { databases: dbs.length - failed.length, accounts: accounts.length, reads: reads + accounts.length, repairs, failed, failedAccounts, ms: Date.now() - started };
+    const report: SweepReport = {
+      databases: dbs.length - failed.length,
+      accounts: accounts.length,
+      reads: reads + accounts.length,
+      repairs,
+      failed,
+      failedAccounts,
+      ms: Date.now() - started,
+    };
     if (!signal.aborted) {
       metrics.sweepDuration.observe(report.ms / 1000);
       logger.info(report, 'anti-entropy sweep complete');

@@ -47,8 +47,7 @@ export class DbInstanceReader {
 
   async read(db: string, signal?: AbortSignal): Promise<DbInstance> {
     const info = await this.couch.request<{ doc_count?: unknown; doc_del_count?: unknown }>({ db, path: '', signal });
-    const count =
-      typeof info.doc_count === 'number' && typeof info.doc_del_count === 'number' ? info.doc_count + info.doc_del_count : undefined;
+    const count = typeof info.doc_count === 'number' && typeof info.doc_del_count === 'number' ? info.doc_count + info.doc_del_count : undefined;
     const suffix = this.suffixReadable ? await this.readSuffix(db, signal) : undefined;
     return { ...(count !== undefined ? { count } : {}), ...(suffix !== undefined ? { suffix } : {}) };
   }

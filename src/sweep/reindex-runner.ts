@@ -37,7 +37,12 @@ export interface ReindexRunnerOptions {
  */
 export async function reindexDatabases(dbs: readonly string[], opts: ReindexRunnerOptions): Promise<ReindexOutcome[]> {
   if (dbs.length === 0) return [];
-  const lease = new ListenerLease(opts.redis, opts.index.keys.listenerLease, `reindex-command:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, opts.leaseTtlMs);
+  const lease = new ListenerLease(
+    opts.redis,
+    opts.index.keys.listenerLease,
+    `reindex-command:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    opts.leaseTtlMs,
+  );
   if (await lease.tryAcquire()) {
     try {
       return await reindexHere(dbs, lease, opts);
@@ -76,12 +81,15 @@ async function reindexHere(dbs: readonly string[], lease: ListenerLease, opts: R
   const epoch = await opts.index.readyEpoch();
   if (!epoch) throw new Error('the index is not complete (no listener has built it yet): start the daemon, it builds it from every numbers database');
   const controller = new AbortController();
-  const renew = setInterval(() => {
-    lease.renew().then(
-      (ours) => ours || controller.abort(),
-      () => undefined,
-    );
-  }, Math.max(100, Math.floor(lease.ttlMs / 3)));
+  const renew = setInterval(
+    () => {
+      lease.renew().then(
+        (ours) => ours || controller.abort(),
+        () => undefined,
+      );
+    },
+    Math.max(100, Math.floor(lease.ttlMs / 3)),
+  );
   // Every index write is fenced by the lease this process now holds, like the listener's.
   const index = opts.index.fencedBy({ owner: lease.owner });
   const drainer = new DbDrainer({
@@ -98,7 +106,12 @@ async function reindexHere(dbs: readonly string[], lease: ListenerLease, opts: R
     for (const db of dbs) {
       let outcome: ReindexOutcome | undefined;
       try {
-        await drainer.run(epoch, db, { forget: false, reindex: [{ reason: 'command', done: (o) => (outcome = o instanceof Error ? { db, error: o.message } : o) }] }, controller.signal);
+        await drainer.run(
+          epoch,
+          db,
+          { forget: false, reindex: [{ reason: 'command', done: (o) => (outcome = o instanceof Error ? { db, error: o.message } : o) }] },
+          controller.signal,
+        );
       } catch (err) {
         outcome ??= { db, error: err instanceof Error ? err.message : String(err) };
       }

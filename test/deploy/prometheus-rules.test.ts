@@ -45,7 +45,11 @@ describe('Prometheus alerting rules (deploy/prometheus)', () => {
 });
 
 describe('Grafana dashboard (deploy/grafana/numbers-sync.json)', () => {
-  const dashboard = JSON.parse(readFileSync(DASHBOARD_FILE, 'utf8')) as { uid: string; panels: Array<{ id: number; type: string; datasource?: { uid: string } }>; templating: { list: Array<{ name: string }> } };
+  const dashboard = JSON.parse(readFileSync(DASHBOARD_FILE, 'utf8')) as {
+    uid: string;
+    panels: Array<{ id: number; type: string; datasource?: { uid: string } }>;
+    templating: { list: Array<{ name: string }> };
+  };
 
   it('has the panels operators asked for', () => {
     const used = new Set(dashboardQueries().flatMap((q) => metricNames(q.expr)));

@@ -57,7 +57,11 @@ export class RealPrometheus {
     child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
     const prometheus = new RealPrometheus(`http://127.0.0.1:${port}`, child, dir, output);
     try {
-      await waitFor(async () => (await fetch(`${prometheus.url}/-/ready`)).ok, { what: `prometheus ready; output: ${output.join('').slice(-2000)}`, timeoutMs: 30_000, intervalMs: 200 });
+      await waitFor(async () => (await fetch(`${prometheus.url}/-/ready`)).ok, {
+        what: `prometheus ready; output: ${output.join('').slice(-2000)}`,
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      });
     } catch (err) {
       await prometheus.stop();
       throw err;

@@ -38,17 +38,26 @@ describe('systemd units (deploy/systemd)', () => {
     expect(result.code).toBe(0);
   });
 
-  it.skipIf(!systemdAnalyze)(`rate at most 2.0 (of 10) in systemd-analyze security${systemdAnalyze ? '' : ' (skipped: systemd-analyze is not installed)'}`, async () => {
-    const files = [UNITS.run, UNITS.work].map((file) => {
-      const to = join(temp, file === UNITS.work ? 'numbers-sync-worker@9466.service' : `security-${file}`);
-      copyFileSync(join(DIR, file), to);
-      return to;
-    });
-    // --threshold is in tenths: exit 1 when any unit's exposure is above 2.0.
-    const result = await run(systemdAnalyze!, ['security', '--offline=yes', '--threshold=20', '--no-pager', ...files], { cwd: temp });
-    expect(result.code, result.stdout.split('\n').filter((l) => l.includes('Overall')).join('\n')).toBe(0);
-    expect(result.stdout.match(/Overall exposure level/g)).toHaveLength(2);
-  });
+  it.skipIf(!systemdAnalyze)(
+    `rate at most 2.0 (of 10) in systemd-analyze security${systemdAnalyze ? '' : ' (skipped: systemd-analyze is not installed)'}`,
+    async () => {
+      const files = [UNITS.run, UNITS.work].map((file) => {
+        const to = join(temp, file === UNITS.work ? 'numbers-sync-worker@9466.service' : `security-${file}`);
+        copyFileSync(join(DIR, file), to);
+        return to;
+      });
+      // --threshold is in tenths: exit 1 when any unit's exposure is above 2.0.
+      const result = await run(systemdAnalyze!, ['security', '--offline=yes', '--threshold=20', '--no-pager', ...files], { cwd: temp });
+      expect(
+        result.code,
+        result.stdout
+          .split('\n')
+          .filter((l) => l.includes('Overall'))
+          .join('\n'),
+      ).toBe(0);
+      expect(result.stdout.match(/Overall exposure level/g)).toHaveLength(2);
+    },
+  );
 
   it.skipIf(!systemdAnalyze)('verify would catch a broken unit (the check above is not vacuous)', async () => {
     const broken = readFileSync(join(DIR, UNITS.run), 'utf8').replace('ProtectHome=yes', 'ProtectHom=yes').replaceAll('/usr/bin/node', process.execPath);
@@ -110,7 +119,9 @@ describe('systemd units (deploy/systemd)', () => {
     for (const command of ['run', 'work']) {
       const help = await run(process.execPath, [join(REPO, 'bin/numbers-sync.js'), command, '--help'], { cwd: REPO });
       expect(help.code).toBe(0);
-      for (const flag of setting(unit(UNITS[command as 'run' | 'work']), 'Service', 'ExecStart')!.match(/--[a-z-]+/g)!.filter((f) => f !== '--max-old-space-size')) {
+      for (const flag of setting(unit(UNITS[command as 'run' | 'work']), 'Service', 'ExecStart')!
+        .match(/--[a-z-]+/g)!
+        .filter((f) => f !== '--max-old-space-size')) {
         expect(help.stdout, `${command} ${flag}`).toContain(flag);
       }
     }

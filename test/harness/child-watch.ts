@@ -14,7 +14,9 @@ export async function whileAlive<T>(child: ChildDaemon, check: () => Promise<T> 
   let lastError: unknown;
   for (;;) {
     if (child.child.exitCode !== null || child.child.signalCode !== null) {
-      throw new Error(`daemon exited (code ${child.child.exitCode}, signal ${child.child.signalCode}) while waiting for ${what}; stderr: ${child.stderr.join('').slice(-1500)}`);
+      throw new Error(
+        `daemon exited (code ${child.child.exitCode}, signal ${child.child.signalCode}) while waiting for ${what}; stderr: ${child.stderr.join('').slice(-1500)}`,
+      );
     }
     try {
       const value = await check();

@@ -27,10 +27,7 @@ export function testLogger(): Logger {
   return pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 }
 
-export function startTestDaemon(
-  settings: DaemonSettings,
-  extra: Partial<Omit<DaemonOptions, 'settings'>> = {},
-): Daemon {
+export function startTestDaemon(settings: DaemonSettings, extra: Partial<Omit<DaemonOptions, 'settings'>> = {}): Daemon {
   return new Daemon({
     settings,
     roles: { listen: true, work: true },

@@ -115,7 +115,9 @@ export class CouchFixture {
   /** Public keys of an account doc (the numbers it lists), sorted. */
   async listed(accountId: string): Promise<string[]> {
     const doc = await this.accountDoc(accountId);
-    return Object.keys(doc ?? {}).filter((k) => !k.startsWith('_') && !k.startsWith('pvt_')).sort();
+    return Object.keys(doc ?? {})
+      .filter((k) => !k.startsWith('_') && !k.startsWith('pvt_'))
+      .sort();
   }
 
   /** Drift of the given accounts against the truth computed from the numbers databases. */

@@ -10,7 +10,8 @@ import { waitFor } from './wait.js';
 /** Why a Sentinel test cannot run here, or undefined when `redis-sentinel` and `redis-server` exist. */
 export function sentinelUnavailable(): string | undefined {
   for (const tool of ['redis-server', 'redis-sentinel']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed (Debian: apt-get install redis-sentinel; .ci/run installs it)`;
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
+      return `${tool} is not installed (Debian: apt-get install redis-sentinel; .ci/run installs it)`;
   }
   return undefined;
 }
@@ -56,7 +57,12 @@ export class SentinelCluster {
 
   /** The environment a daemon would be given. */
   env(): Record<string, string> {
-    return { REDIS_SENTINELS: this.sentinelList, REDIS_SENTINEL_NAME: this.name, REDIS_SENTINEL_PASSWORD: this.sentinelPassword, REDIS_PASSWORD: this.password };
+    return {
+      REDIS_SENTINELS: this.sentinelList,
+      REDIS_SENTINEL_NAME: this.name,
+      REDIS_SENTINEL_PASSWORD: this.sentinelPassword,
+      REDIS_PASSWORD: this.password,
+    };
   }
 
   /** The port the sentinels (majority of those asked) name as primary. */
@@ -118,7 +124,14 @@ export class SentinelCluster {
         }
         const [port] = [...ports];
         if (ports.size !== 1 || port === oldPort) return undefined;
-        const node = new Redis({ port: port!, host: '127.0.0.1', password: this.password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        const node = new Redis({
+          port: port!,
+          host: '127.0.0.1',
+          password: this.password,
+          lazyConnect: true,
+          maxRetriesPerRequest: 0,
+          retryStrategy: () => null,
+        });
         node.on('error', () => undefined);
         try {
           await node.connect();
@@ -214,7 +227,11 @@ export class SentinelCluster {
   private async waitForReplicas(primaryPort: number, count: number): Promise<void> {
     const primary = new Redis({ port: primaryPort, host: '127.0.0.1', password: this.password });
     try {
-      await waitFor(async () => /connected_slaves:(\d+)/.exec(await primary.info('replication'))?.[1] === String(count), { what: 'replicas to connect', timeoutMs: 15_000, intervalMs: 100 });
+      await waitFor(async () => /connected_slaves:(\d+)/.exec(await primary.info('replication'))?.[1] === String(count), {
+        what: 'replicas to connect',
+        timeoutMs: 15_000,
+        intervalMs: 100,
+      });
     } finally {
       primary.disconnect();
     }

@@ -31,7 +31,10 @@ export function isExternalCouch(): boolean {
  * Returns once _db_updates has reported them: CouchDB 3 publishes events in batches (up to
  * 500 ms later), and a daemon started before that would see them as new databases.
  */
-export async function privateCouchWith(dbs: { accounts?: readonly string[]; numbersDbs?: readonly string[] }): Promise<{ couch: CouchHandle; fx: CouchFixture }> {
+export async function privateCouchWith(dbs: {
+  accounts?: readonly string[];
+  numbersDbs?: readonly string[];
+}): Promise<{ couch: CouchHandle; fx: CouchFixture }> {
   const server = await privateCouch();
   const fx = new CouchFixture(server.url);
   await fx.createDbsReported([...(dbs.accounts ?? []).map(accountDbName), ...(dbs.numbersDbs ?? [])]);

@@ -92,7 +92,11 @@ describe('a rebuild starts from the real account doc', () => {
     const doc = (await fx.accountDoc(WINNER))!;
     const numbers = await fx.listed(WINNER);
     // A replicated revision one generation ahead on another branch: it wins, with a stale listing.
-    const stale: Record<string, unknown> = { ...doc, _rev: `${revGeneration(doc._rev) + 1}-ffffffffffffffffffffffffffffffff`, '+14156668888': { state: 'in_service' } };
+    const stale: Record<string, unknown> = {
+      ...doc,
+      _rev: `${revGeneration(doc._rev) + 1}-ffffffffffffffffffffffffffffffff`,
+      '+14156668888': { state: 'in_service' },
+    };
     delete stale[numbers[0]!];
     await fx.couch.request({ method: 'post', db, path: '_bulk_docs', body: { new_edits: false, docs: [stale] } });
     const conflicted = await fx.couch.request<Record<string, unknown>>({ db, path: PHONE_NUMBERS_DOC_ID, qs: { conflicts: true } });
@@ -102,7 +106,11 @@ describe('a rebuild starts from the real account doc', () => {
     await rebuild(WINNER);
     const after = await fx.couch.request<Record<string, unknown>>({ db, path: PHONE_NUMBERS_DOC_ID, qs: { conflicts: true } });
     expect(after._conflicts ?? []).toEqual([]);
-    expect(Object.keys(after).filter((k) => k.startsWith('+')).sort()).toEqual(numbers);
+    expect(
+      Object.keys(after)
+        .filter((k) => k.startsWith('+'))
+        .sort(),
+    ).toEqual(numbers);
     expect(await fx.drift([WINNER])).toEqual([]);
   }, 60_000);
 

@@ -47,7 +47,9 @@ describe('checkpoint compare-and-set', () => {
     const value = { db, accounts: [A], entry: { state: 'in_service', features: [], assigned_to: A, used_by: '', created: 0, updated: 0 } };
     const other = `${db}-cas-unit`;
     await index.commit(epoch, other, [{ number: '+19995550001', value: { ...value, db: other } }], 'seq-1', 't1', { checkpoint: undefined });
-    await expect(index.commit(epoch, other, [{ number: '+19995550002', value: { ...value, db: other } }], 'seq-2', 't2', { checkpoint: 'seq-0' })).rejects.toBeInstanceOf(CheckpointMovedError);
+    await expect(
+      index.commit(epoch, other, [{ number: '+19995550002', value: { ...value, db: other } }], 'seq-2', 't2', { checkpoint: 'seq-0' }),
+    ).rejects.toBeInstanceOf(CheckpointMovedError);
     expect(await index.lookup('+19995550002')).toBeUndefined();
     expect(await index.checkpoint(other)).toBe('seq-1');
     await index.commit(epoch, other, [{ number: '+19995550002', value: { ...value, db: other } }], 'seq-2', 't3', { checkpoint: 'seq-1' });
@@ -92,7 +94,14 @@ describe('checkpoint compare-and-set', () => {
     for (const n of batch.slice(0, 2)) await put(n);
     const outbox = new RebuildOutbox(index, {} as RebuildQueue);
     outbox.hold();
-    const drainer = new DbDrainer({ couch: new CouchClient({ url: couch.url }), index, outbox, logger: pino({ level: 'silent' }), metrics: new Metrics(), batchSize: 10 });
+    const drainer = new DbDrainer({
+      couch: new CouchClient({ url: couch.url }),
+      index,
+      outbox,
+      logger: pino({ level: 'silent' }),
+      metrics: new Metrics(),
+      batchSize: 10,
+    });
     const reads = vi.spyOn(index, 'checkpoint');
     await drain();
     expect(reads).toHaveBeenCalledTimes(1);

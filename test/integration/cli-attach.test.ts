@@ -35,7 +35,7 @@ describe('commands next to a daemon running the embedded default', () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('status and verify use the running daemon\'s CouchDB and Redis', async () => {
+  it("status and verify use the running daemon's CouchDB and Redis", async () => {
     const record = await readRuntimeRecord(dataDir);
     expect(record).toMatchObject({ pid: daemon.child.pid });
     // The embedded server's URL, with its generated admin credentials (the record is 0600).

@@ -110,16 +110,19 @@ describe('numbers-sync rebuild / reconcile / verify / status', () => {
   });
 
   // reconcile --all rebuilds every account database of the server: its counts are exact only on a private one.
-  it.skipIf(isExternalCouch())('reconcile --all --wait removes a stale entry that no change would reach (embedded server only: counts every account of the server)', async () => {
-    // STALE[1] is in no numbers database: no change will ever mention it.
-    await editAccountDoc(B, (doc) => (doc[STALE[1]] = { state: 'in_service' }));
-    const { code, stdout, stderr } = await runCli(['reconcile', '--all', '--wait'], env);
-    expect(code, stderr).toBe(0);
-    expect(stdout).toContain('reconcile: requested a rebuild of 2 accounts');
-    expect(stdout).toMatch(/reconcile: 2 accounts: 1 written, 1 unchanged, 0 skipped \(no database\), 0 failed/);
-    expect(stderr).toContain('reconcile: rebuilt: 2/2'); // plain progress lines when not on a terminal
-    expect(await fx.listed(B)).toEqual([N2]);
-  });
+  it.skipIf(isExternalCouch())(
+    'reconcile --all --wait removes a stale entry that no change would reach (embedded server only: counts every account of the server)',
+    async () => {
+      // STALE[1] is in no numbers database: no change will ever mention it.
+      await editAccountDoc(B, (doc) => (doc[STALE[1]] = { state: 'in_service' }));
+      const { code, stdout, stderr } = await runCli(['reconcile', '--all', '--wait'], env);
+      expect(code, stderr).toBe(0);
+      expect(stdout).toContain('reconcile: requested a rebuild of 2 accounts');
+      expect(stdout).toMatch(/reconcile: 2 accounts: 1 written, 1 unchanged, 0 skipped \(no database\), 0 failed/);
+      expect(stderr).toContain('reconcile: rebuilt: 2/2'); // plain progress lines when not on a terminal
+      expect(await fx.listed(B)).toEqual([N2]);
+    },
+  );
 
   it('reconcile without --all is a usage error', async () => {
     const { code, stderr } = await runCli(['reconcile'], env);

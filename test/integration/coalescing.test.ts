@@ -63,7 +63,9 @@ describe('coalescing and concurrent rebuilds', () => {
 
     await fx.putNumber({ _id: numbers[0]!, pvt_state: 'in_service', pvt_assigned_to: A });
     await waitFor(async () => (await fx.listed(A)).length === 1, { what: 'the isolated change listed', timeoutMs: 20_000 });
-    const first = await waitFor(async () => ((await jobsOf(['completed'])).length === 2 ? jobsOf(['completed']) : undefined), { what: 'its rebuild completed' });
+    const first = await waitFor(async () => ((await jobsOf(['completed'])).length === 2 ? jobsOf(['completed']) : undefined), {
+      what: 'its rebuild completed',
+    });
     expect(first!.map((job) => job.opts.delay ?? 0)).toEqual([0, 0]);
 
     // Requested again within the window: this rebuild waits it (and so coalesces what follows).

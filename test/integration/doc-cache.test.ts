@@ -62,6 +62,10 @@ describe('account doc cache', () => {
     const after = (await fx.accountDoc(A))!;
     expect(after.pvt_foreign).toBe('kept');
     expect((after[N1] as Record<string, unknown>).locality).toEqual({ city: 'SF' });
-    expect(Object.keys(after).filter((k) => k.startsWith('+')).sort()).toEqual([N1, N2, N3]);
+    expect(
+      Object.keys(after)
+        .filter((k) => k.startsWith('+'))
+        .sort(),
+    ).toEqual([N1, N2, N3]);
   }, 60_000);
 });

@@ -60,7 +60,16 @@ describe('numbers-sync doctor', () => {
     const report = JSON.parse(stdout) as DoctorReport;
     expect(report.checks.map((c) => c.check)).toEqual(CHECKS);
     const c = byCheck(report);
-    for (const name of ['couch_reachable', 'couch_version', 'couch_admin', 'redis_version', 'redis_eviction', 'numbers_databases', 'account_databases', 'clock']) {
+    for (const name of [
+      'couch_reachable',
+      'couch_version',
+      'couch_admin',
+      'redis_version',
+      'redis_eviction',
+      'numbers_databases',
+      'account_databases',
+      'clock',
+    ]) {
       expect(c[name]?.status, `${name}: ${c[name]?.message}`).toBe('ok');
     }
     if (!isExternalCouch()) {
@@ -69,11 +78,16 @@ describe('numbers-sync doctor', () => {
       expect(c.global_changes_db?.status).toBe('ok');
       expect(c.global_changes_db?.message).toContain('absent, but _db_updates answers');
       expect(c.global_changes_delay?.status).toBe('skip');
-      expect(c.global_changes_delay?.message).toContain("default 500 ms");
+      expect(c.global_changes_delay?.message).toContain('default 500 ms');
     }
     expect(c.redis_persistence?.status).toBe('warn');
     expect(c.redis_persistence?.message).toMatch(/^none \(no AOF, no RDB save points\).*replays every numbers database/);
-    expect(report.summary).toEqual({ ok: expect.any(Number), warn: report.checks.filter((x) => x.status === 'warn').length, fail: 0, skip: expect.any(Number) });
+    expect(report.summary).toEqual({
+      ok: expect.any(Number),
+      warn: report.checks.filter((x) => x.status === 'warn').length,
+      fail: 0,
+      skip: expect.any(Number),
+    });
     expect(report.exitCode).toBe(1);
     expect(code, stderr).toBe(1);
     expect(report.couch).not.toContain(new URL(couch.url).password || '\0');
@@ -96,7 +110,9 @@ describe('numbers-sync doctor', () => {
     const refused = await runCli(['doctor'], env(evicting.url));
     expect(refused.code, refused.stderr).toBe(2);
     const line = refused.stdout.split('\n').find((l) => l.includes('redis_eviction'));
-    expect(line).toMatch(/^fail +redis_eviction +Redis maxmemory-policy is allkeys-lru: .*Set maxmemory-policy to noeviction.*--allow-eviction.*The daemon refuses to start\.$/);
+    expect(line).toMatch(
+      /^fail +redis_eviction +Redis maxmemory-policy is allkeys-lru: .*Set maxmemory-policy to noeviction.*--allow-eviction.*The daemon refuses to start\.$/,
+    );
 
     const allowed = await runCli(['doctor', '--json', '--allow-eviction'], env(evicting.url));
     const c = byCheck(JSON.parse(allowed.stdout) as DoctorReport);

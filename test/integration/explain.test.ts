@@ -27,11 +27,21 @@ describe('numbers-sync explain', () => {
     env = { COUCHDB_URL: couch.url, REDIS_URL: redisUrl(), NUMBERS_SYNC_PREFIX: prefix };
     daemon = startTestDaemon(testSettings(couch.url, redisUrl(), prefix));
     // Reserved by the parent for its sub-account, which now has it in service.
-    await fx.putNumber({ _id: RESERVED, pvt_state: 'in_service', pvt_assigned_to: OWNER, pvt_reserve_history: [PARENT, OWNER], pvt_module_name: 'knm_local', pvt_used_by: 'callflow', pvt_modified: 63900000000 });
+    await fx.putNumber({
+      _id: RESERVED,
+      pvt_state: 'in_service',
+      pvt_assigned_to: OWNER,
+      pvt_reserve_history: [PARENT, OWNER],
+      pvt_module_name: 'knm_local',
+      pvt_used_by: 'callflow',
+      pvt_modified: 63900000000,
+    });
     await fx.putNumber({ _id: EDITED, pvt_state: 'in_service', pvt_assigned_to: OWNER });
     await fx.putNumber({ _id: RELEASED, pvt_state: 'available', pvt_assigned_to: OWNER });
     await fx.putNumber({ _id: BAD, pvt_state: 'in_service', pvt_assigned_to: 'NOT-AN-ACCOUNT' });
-    await waitFor(async () => (await fx.listed(OWNER)).join() === [RESERVED, EDITED].sort().join() && (await fx.listed(PARENT)).join() === RESERVED, { what: 'initial sync' });
+    await waitFor(async () => (await fx.listed(OWNER)).join() === [RESERVED, EDITED].sort().join() && (await fx.listed(PARENT)).join() === RESERVED, {
+      what: 'initial sync',
+    });
   });
 
   afterAll(async () => {
@@ -60,9 +70,19 @@ describe('numbers-sync explain', () => {
       { accountId: OWNER, rule: 'owner' },
       { accountId: PARENT, rule: 'reserve_history' },
     ]);
-    expect(e.index).toMatchObject({ ready: true, agrees: true, value: { db: `numbers/${P}`, accounts: [OWNER, PARENT].sort(), entry: { state: 'in_service', assigned_to: OWNER } } });
+    expect(e.index).toMatchObject({
+      ready: true,
+      agrees: true,
+      value: { db: `numbers/${P}`, accounts: [OWNER, PARENT].sort(), entry: { state: 'in_service', assigned_to: OWNER } },
+    });
     const parent = e.accounts.find((a) => a.accountId === PARENT);
-    expect(parent).toMatchObject({ mustList: true, rule: 'reserve_history', indexLists: true, entry: 'ok', expected: { on_subaccount: true, assigned_to: OWNER } });
+    expect(parent).toMatchObject({
+      mustList: true,
+      rule: 'reserve_history',
+      indexLists: true,
+      entry: 'ok',
+      expected: { on_subaccount: true, assigned_to: OWNER },
+    });
     expect(e.accounts.find((a) => a.accountId === OWNER)).toMatchObject({ rule: 'owner', entry: 'ok', expected: { on_subaccount: false } });
   });
 
@@ -77,7 +97,9 @@ describe('numbers-sync explain', () => {
     expect(edited.stdout).toMatch(new RegExp(`  ${OWNER}  owner +index lists  entry DIFFERS  last rebuild`));
     expect(edited.stdout).toContain('      state: expected "in_service", actual "reserved"');
     expect(edited.stdout).toContain('INCONSISTENT');
-    expect(edited.stdout).toContain(`hint       a rebuild may be queued (numbers-sync status), or the doc was edited behind the daemon's back: numbers-sync rebuild ${OWNER}`);
+    expect(edited.stdout).toContain(
+      `hint       a rebuild may be queued (numbers-sync status), or the doc was edited behind the daemon's back: numbers-sync rebuild ${OWNER}`,
+    );
 
     const released = await runCli(['explain', RELEASED, '--json'], env);
     expect(released.code, released.stderr).toBe(1);
@@ -86,7 +108,15 @@ describe('numbers-sync explain', () => {
     expect(e.notes).toEqual([`owner ${OWNER} does not list it: state available is not one of reserved, in_service, port_in, port_out`]);
     expect(e.index).toMatchObject({ agrees: true, differences: [] });
     expect(e.index.value).toBeUndefined();
-    expect(e.accounts).toEqual([expect.objectContaining({ accountId: OWNER, mustList: false, indexLists: false, entry: 'extra', actual: expect.objectContaining({ state: 'in_service' }) })]);
+    expect(e.accounts).toEqual([
+      expect.objectContaining({
+        accountId: OWNER,
+        mustList: false,
+        indexLists: false,
+        entry: 'extra',
+        actual: expect.objectContaining({ state: 'in_service' }),
+      }),
+    ]);
   });
 
   it('an invalid number doc is listed nowhere and says why; a number without a doc; exit 0', async () => {

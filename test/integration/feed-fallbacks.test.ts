@@ -8,7 +8,6 @@ import { waitFor } from '../harness/wait.js';
 import { freshAccountId, freshNumbers, freshPrefixes } from '../harness/ids.js';
 import type { Daemon } from '../../src/daemon.js';
 
-
 describe('feed fallbacks and fatal errors', () => {
   let A: string;
   let couch: CouchHandle;
@@ -47,7 +46,8 @@ describe('feed fallbacks and fatal errors', () => {
   });
 
   it('stops with a clear error when CouchDB refuses the credentials (401)', async () => {
-    proxy.intercept = (req) => (req.url?.startsWith('/_all_dbs') ? { status: 401, body: { error: 'unauthorized', reason: 'Name or password is incorrect.' } } : undefined);
+    proxy.intercept = (req) =>
+      req.url?.startsWith('/_all_dbs') ? { status: 401, body: { error: 'unauthorized', reason: 'Name or password is incorrect.' } } : undefined;
     const url = await proxy.start();
     let fatal: Error | undefined;
     daemon = startTestDaemon(testSettings(url, redisUrl(), uniquePrefix('auth')), { onFatal: (err) => (fatal = err) });

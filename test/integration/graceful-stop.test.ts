@@ -44,7 +44,11 @@ describe('Daemon.stop and worker readiness', () => {
     await couch.stop();
   });
 
-  async function startWith(hook: (accountId: string) => Promise<void>, shutdownTimeoutMs: number, records: Array<Record<string, unknown>> = []): Promise<Daemon> {
+  async function startWith(
+    hook: (accountId: string) => Promise<void>,
+    shutdownTimeoutMs: number,
+    records: Array<Record<string, unknown>> = [],
+  ): Promise<Daemon> {
     const daemon = startTestDaemon(testSettings(couch.url, redisUrl(), uniquePrefix('stop'), { shutdownTimeoutMs }), {
       logger: capturingLogger(records),
       hooks: { beforeWrite: hook },
@@ -76,11 +80,15 @@ describe('Daemon.stop and worker readiness', () => {
   it('abandons a rebuild that outlasts the shutdown timeout instead of hanging', async () => {
     const reached = gate();
     const records: Array<Record<string, unknown>> = [];
-    const daemon = await startWith(async (accountId) => {
-      if (accountId !== B) return;
-      reached.open();
-      await new Promise(() => undefined);
-    }, 500, records);
+    const daemon = await startWith(
+      async (accountId) => {
+        if (accountId !== B) return;
+        reached.open();
+        await new Promise(() => undefined);
+      },
+      500,
+      records,
+    );
     await fx.putNumber({ _id: N2, pvt_state: 'in_service', pvt_assigned_to: B, pvt_modified: 1 });
     await reached.wait;
     await daemon.stop();
@@ -100,7 +108,7 @@ describe('Daemon.stop and worker readiness', () => {
         stopping: () => false,
       });
     try {
-      expect((await waitFor(async () => (await probe()).ready, { what: 'ready' }))).toBe(true);
+      expect(await waitFor(async () => (await probe()).ready, { what: 'ready' })).toBe(true);
       await daemon.worker!.worker.close();
       const readiness = await probe();
       expect(readiness.ready).toBe(false);

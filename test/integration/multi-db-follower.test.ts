@@ -77,7 +77,11 @@ describe('MultiDbFollower', () => {
     };
   }
 
-  function startFollower(url: string, callbacks: FollowerCallbacks<Task>, timing: { rescanIntervalMs?: number; pollIntervalMs?: number } = {}): Promise<Set<string>> {
+  function startFollower(
+    url: string,
+    callbacks: FollowerCallbacks<Task>,
+    timing: { rescanIntervalMs?: number; pollIntervalMs?: number } = {},
+  ): Promise<Set<string>> {
     follower = new MultiDbFollower<Task>({
       couch: new CouchClient({ url, requestTimeoutMs: 5000 }),
       logger: log.logger,
@@ -135,7 +139,8 @@ describe('MultiDbFollower', () => {
 
   it('a rescan finds a database created while _db_updates was failing', async () => {
     let dbUpdatesDown = false;
-    proxy.intercept = (req) => (dbUpdatesDown && req.url?.startsWith('/_db_updates') ? { status: 503, body: { error: 'unavailable', reason: 'test' } } : undefined);
+    proxy.intercept = (req) =>
+      dbUpdatesDown && req.url?.startsWith('/_db_updates') ? { status: 503, body: { error: 'unavailable', reason: 'test' } } : undefined;
     const url = await proxy.start();
     await startFollower(url, recording(), { rescanIntervalMs: 300 });
     expect(follower!.status().dbUpdates).toBe('following');
@@ -189,7 +194,10 @@ describe('MultiDbFollower', () => {
   it('unfollows a database whose task says it is gone', async () => {
     const gone = `${prefix}ok-gone`;
     await fx.createDbsReported([gone]);
-    await startFollower(couch.url, recording(async (name) => (name === gone ? 'gone' : undefined)));
+    await startFollower(
+      couch.url,
+      recording(async (name) => (name === gone ? 'gone' : undefined)),
+    );
     await waitFor(() => !follower!.status().followed.includes(gone), { what: 'the gone database unfollowed' });
   });
 

@@ -43,7 +43,12 @@ describe('opaque seqs', () => {
 
   async function writeSome(count: number, version: number): Promise<void> {
     for (let i = 0; i < count; i++) {
-      await fx.putNumber({ _id: rnd.pick(numbers), pvt_state: rnd.pick(['in_service', 'reserved', 'available']), pvt_assigned_to: rnd.pick(accounts), pvt_modified: version + i });
+      await fx.putNumber({
+        _id: rnd.pick(numbers),
+        pvt_state: rnd.pick(['in_service', 'reserved', 'available']),
+        pvt_assigned_to: rnd.pick(accounts),
+        pvt_modified: version + i,
+      });
     }
   }
 

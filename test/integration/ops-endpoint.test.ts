@@ -56,7 +56,13 @@ describe('ops endpoint of a numbers-sync process', () => {
   });
 
   function start(args: string[], env: Record<string, string>): ChildDaemon {
-    const child = new ChildDaemon(args, { COUCHDB_URL: couch.url, NUMBERS_SYNC_HTTP_PORT: '0', NUMBERS_SYNC_FEED_TIMEOUT_MS: '1000', NUMBERS_SYNC_LEASE_TTL_MS: '2000', ...env });
+    const child = new ChildDaemon(args, {
+      COUCHDB_URL: couch.url,
+      NUMBERS_SYNC_HTTP_PORT: '0',
+      NUMBERS_SYNC_FEED_TIMEOUT_MS: '1000',
+      NUMBERS_SYNC_LEASE_TTL_MS: '2000',
+      ...env,
+    });
     children.push(child);
     return child;
   }
@@ -88,13 +94,13 @@ describe('ops endpoint of a numbers-sync process', () => {
     expect(ready.body.checks.listener!.detail).toMatch(/^leader/);
 
     // Counters are fed by the pipeline, so wait for the rebuild's completion to be counted.
-    const samples = await waitFor(
+    const samples = (await waitFor(
       async () => {
         const parsed = parsePrometheus((await get(`${base}/metrics`)).body);
         return (sampleValue(parsed, 'numbers_sync_jobs_completed_total', { outcome: 'written' }) ?? 0) >= 1 && parsed;
       },
       { what: 'a written rebuild in /metrics' },
-    ) as Sample[];
+    )) as Sample[];
     expect(sampleValue(samples, 'numbers_sync_changes_processed_total', { db: DB })).toBeGreaterThanOrEqual(1);
     expect(sampleValue(samples, 'numbers_sync_jobs_enqueued_total')).toBeGreaterThanOrEqual(1);
     expect(sampleValue(samples, 'numbers_sync_rebuild_duration_seconds_count')).toBeGreaterThanOrEqual(1);
@@ -147,7 +153,9 @@ describe('ops endpoint of a numbers-sync process', () => {
     expect(sampleValue(samples, 'numbers_sync_jobs_deduplicated_total')).toBeGreaterThanOrEqual(1);
     // Without a worker the job stays queued: waiting (an isolated change is not delayed) or
     // delayed (requested again within NUMBERS_SYNC_COALESCE_MS).
-    const queued = (sampleValue(samples, 'numbers_sync_queue_depth', { state: 'waiting' }) ?? 0) + (sampleValue(samples, 'numbers_sync_queue_depth', { state: 'delayed' }) ?? 0);
+    const queued =
+      (sampleValue(samples, 'numbers_sync_queue_depth', { state: 'waiting' }) ?? 0) +
+      (sampleValue(samples, 'numbers_sync_queue_depth', { state: 'delayed' }) ?? 0);
     expect(queued).toBeGreaterThanOrEqual(1);
     expect(sampleValue(samples, 'numbers_sync_jobs_completed_total', { outcome: 'written' })).toBeUndefined();
 
@@ -194,21 +202,27 @@ describe('ops endpoint of a numbers-sync process', () => {
     await waitFor(async () => (await readyz(base)).status === 200, { what: '/readyz 200 at start' });
 
     await first.stop();
-    const down = await waitFor(async () => {
-      const res = await readyz(base);
-      // The worker's blocking connection notices the loss too (ioredis status 'reconnecting').
-      return res.status === 503 && res.body.checks.workers?.ok === false && res.body;
-    }, { what: '/readyz 503 with Redis down' }) as ReadyBody;
+    const down = (await waitFor(
+      async () => {
+        const res = await readyz(base);
+        // The worker's blocking connection notices the loss too (ioredis status 'reconnecting').
+        return res.status === 503 && res.body.checks.workers?.ok === false && res.body;
+      },
+      { what: '/readyz 503 with Redis down' },
+    )) as ReadyBody;
     expect(down.ready).toBe(false);
     expect(down.checks.redis!.ok).toBe(false);
     expect(down.checks.couchdb!.ok).toBe(true);
 
     const second = await startEmbeddedRedis({ port: first.port });
     redises.push(second);
-    const up = await waitFor(async () => {
-      const res = await readyz(base);
-      return res.status === 200 && res.body;
-    }, { what: '/readyz 200 after Redis came back' }) as ReadyBody;
+    const up = (await waitFor(
+      async () => {
+        const res = await readyz(base);
+        return res.status === 200 && res.body;
+      },
+      { what: '/readyz 200 after Redis came back' },
+    )) as ReadyBody;
     for (const check of Object.values(up.checks)) expect(check.ok).toBe(true);
 
     // Ready must mean working: the worker still takes jobs after the reconnect.

@@ -121,10 +121,13 @@ describe(`randomized operations (seed ${SEED}, ${OPERATIONS} ops)`, () => {
     }
     for (const account of lateAccounts) await fx.createAccountDb(account);
     expect(new Set(numbers.map(numberDbName)).size).toBeGreaterThanOrEqual(5);
-    const drift = await waitFor(async () => {
-      const d = await fx.drift(accounts);
-      return d.length === 0 ? d : false;
-    }, { timeoutMs: 60_000, intervalMs: 500, what: 'zero drift' });
+    const drift = await waitFor(
+      async () => {
+        const d = await fx.drift(accounts);
+        return d.length === 0 ? d : false;
+      },
+      { timeoutMs: 60_000, intervalMs: 500, what: 'zero drift' },
+    );
     expect(drift).toEqual([]);
     // Every operation kind was exercised.
     for (const op of ['reserve', 'activate', 'move', 'release', 'used_by', 'delete', 'odd_state', 'delete-db', 'create-account-db']) {

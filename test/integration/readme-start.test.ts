@@ -25,7 +25,14 @@ describe("README's start command", () => {
   it('`npm start` with no URLs runs on the embedded default and syncs a curl-style write', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'nsync-readme-'));
     const port = await freePort();
-    const env = { ...process.env, COUCHDB_URL: '', REDIS_URL: '', NUMBERS_SYNC_DATA_DIR: dataDir, NUMBERS_SYNC_EMBEDDED_COUCH_PORT: String(port), NUMBERS_SYNC_HTTP_PORT: '0' };
+    const env = {
+      ...process.env,
+      COUCHDB_URL: '',
+      REDIS_URL: '',
+      NUMBERS_SYNC_DATA_DIR: dataDir,
+      NUMBERS_SYNC_EMBEDDED_COUCH_PORT: String(port),
+      NUMBERS_SYNC_HTTP_PORT: '0',
+    };
     // Its own process group, so npm and everything it started stop together.
     const child = spawn('npm', ['start'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

@@ -30,7 +30,14 @@ describe('DbDrainer.reindex', () => {
     await index.markReady(epoch);
     const outbox = new RebuildOutbox(index, {} as RebuildQueue);
     outbox.hold(); // no queue here: affected accounts stay marked in the outbox
-    drainer = new DbDrainer({ couch: new CouchClient({ url: couch.url }), index, outbox, logger: pino({ level: 'silent' }), metrics: new Metrics(), batchSize: 2 });
+    drainer = new DbDrainer({
+      couch: new CouchClient({ url: couch.url }),
+      index,
+      outbox,
+      logger: pino({ level: 'silent' }),
+      metrics: new Metrics(),
+      batchSize: 2,
+    });
   });
 
   afterAll(async () => {
@@ -41,7 +48,9 @@ describe('DbDrainer.reindex', () => {
   it('paces every page it reads, the last one included', async () => {
     for (let i = 0; i < 5; i++) await fx.putNumber({ _id: `+141555500${i}0`, pvt_state: 'in_service', pvt_assigned_to: A });
     const paced: number[] = [];
-    const result = await drainer.reindex(epoch, 'numbers/+1415', new AbortController().signal, [{ reason: 'sweep', throttle: async (rows) => void paced.push(rows) }]);
+    const result = await drainer.reindex(epoch, 'numbers/+1415', new AbortController().signal, [
+      { reason: 'sweep', throttle: async (rows) => void paced.push(rows) },
+    ]);
     expect(result.read).toBe(5);
     expect(paced.reduce((a, b) => a + b, 0)).toBe(5);
     expect(result.repairs).toEqual({}); // its catch-up drain indexed them first: nothing was wrong
@@ -60,9 +69,18 @@ describe('DbDrainer.reindex', () => {
   it('tells a reindex request merged with a forget its outcome when the forget fails', async () => {
     // A view whose writes Redis refuses (the lease is not its owner's): the forget fails first.
     const refused = index.fencedBy({ owner: 'not-the-lease-holder' });
-    const other = new DbDrainer({ couch: new CouchClient({ url: couch.url }), index: refused, outbox: new RebuildOutbox(refused, {} as RebuildQueue), logger: pino({ level: 'silent' }), metrics: new Metrics(), batchSize: 2 });
+    const other = new DbDrainer({
+      couch: new CouchClient({ url: couch.url }),
+      index: refused,
+      outbox: new RebuildOutbox(refused, {} as RebuildQueue),
+      logger: pino({ level: 'silent' }),
+      metrics: new Metrics(),
+      batchSize: 2,
+    });
     let told: unknown;
-    await expect(other.run(epoch, 'numbers/+1415', { forget: true, reindex: [{ reason: 'sweep', done: (o) => (told = o) }] }, new AbortController().signal)).rejects.toThrow();
+    await expect(
+      other.run(epoch, 'numbers/+1415', { forget: true, reindex: [{ reason: 'sweep', done: (o) => (told = o) }] }, new AbortController().signal),
+    ).rejects.toThrow();
     // Unanswered, the sweep waiting for it would wait for the rest of the session.
     expect(told).toBeInstanceOf(Error);
   });

@@ -29,7 +29,13 @@ describe('restart after SIGKILL', () => {
   async function writeSome(count: number, version: number): Promise<void> {
     for (let i = 0; i < count; i++) {
       const owner = rnd.pick(accounts);
-      await fx.putNumber({ _id: rnd.pick(numbers), pvt_state: rnd.pick(['in_service', 'reserved', 'available']), pvt_assigned_to: owner, pvt_reserve_history: rnd.chance(0.3) ? [rnd.pick(accounts)] : [], pvt_modified: version + i });
+      await fx.putNumber({
+        _id: rnd.pick(numbers),
+        pvt_state: rnd.pick(['in_service', 'reserved', 'available']),
+        pvt_assigned_to: owner,
+        pvt_reserve_history: rnd.chance(0.3) ? [rnd.pick(accounts)] : [],
+        pvt_modified: version + i,
+      });
     }
   }
 

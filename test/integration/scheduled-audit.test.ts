@@ -41,7 +41,13 @@ describe('scheduled drift audit exported as metrics', () => {
 
   beforeAll(async () => {
     ({ couch, fx } = await privateCouchWith({ accounts: [A, B], numbersDbs: ['numbers/+1415'] }));
-    const env = { COUCHDB_URL: couch.url, REDIS_URL: redisUrl(), NUMBERS_SYNC_PREFIX: uniquePrefix('audit'), NUMBERS_SYNC_FEED_TIMEOUT_MS: '1000', NUMBERS_SYNC_AUDIT_INTERVAL_MS: '2000' };
+    const env = {
+      COUCHDB_URL: couch.url,
+      REDIS_URL: redisUrl(),
+      NUMBERS_SYNC_PREFIX: uniquePrefix('audit'),
+      NUMBERS_SYNC_FEED_TIMEOUT_MS: '1000',
+      NUMBERS_SYNC_AUDIT_INTERVAL_MS: '2000',
+    };
     const run = new ChildDaemon(['run'], env);
     const work = new ChildDaemon(['work'], env);
     children.push(run, work);

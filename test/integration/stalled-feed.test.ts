@@ -23,7 +23,9 @@ describe('stalled connections to CouchDB', () => {
     ({ couch, fx } = await privateCouchWith({ accounts: [A], numbersDbs: [`numbers/${P}`] }));
     proxy = new TcpProxy(couch.url);
     const proxyUrl = await proxy.start();
-    daemon = startTestDaemon(testSettings(proxyUrl, redisUrl(), uniquePrefix('stall'), { requestTimeoutMs: 1500, feedTimeoutMs: 1000, rescanIntervalMs: 60_000 }));
+    daemon = startTestDaemon(
+      testSettings(proxyUrl, redisUrl(), uniquePrefix('stall'), { requestTimeoutMs: 1500, feedTimeoutMs: 1000, rescanIntervalMs: 60_000 }),
+    );
   });
 
   afterAll(async () => {

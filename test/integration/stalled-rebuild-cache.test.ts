@@ -30,7 +30,10 @@ class HoldingProxy {
   private heldReply: (() => void) | undefined;
   url = '';
 
-  constructor(private readonly target: URL, docPath: string) {
+  constructor(
+    private readonly target: URL,
+    docPath: string,
+  ) {
     this.server = createServer((req: IncomingMessage, res: ServerResponse) => {
       const hold = req.method === 'PUT' && req.url?.split('?')[0] === docPath;
       const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
@@ -97,7 +100,12 @@ describe('two runs of a stalled rebuild job', () => {
 
   function rebuilder(couchUrl: string): AccountRebuilder {
     const logger = testLogger();
-    return new AccountRebuilder({ couch: new CouchClient({ url: couchUrl }), index, docCache: new AccountDocCache({ redis, keys: index.keys, seal, logger }), logger });
+    return new AccountRebuilder({
+      couch: new CouchClient({ url: couchUrl }),
+      index,
+      docCache: new AccountDocCache({ redis, keys: index.keys, seal, logger }),
+      logger,
+    });
   }
 
   async function cachedRev(): Promise<unknown> {

@@ -48,7 +48,9 @@ describe('account database created while its rebuild request fails', () => {
     await world.refuseWrites();
     try {
       await fx.createAccountDb(A);
-      await log.waitForLog((r) => r.msg === 'listener step failed; will retry' && /OOM/.test(String(r.err)), 'the second refused rebuild request', { from: mark });
+      await log.waitForLog((r) => r.msg === 'listener step failed; will retry' && /OOM/.test(String(r.err)), 'the second refused rebuild request', {
+        from: mark,
+      });
     } finally {
       await world.acceptWrites();
     }

@@ -50,8 +50,22 @@ describe('anti-entropy sweep', () => {
     redis = new Redis(redisUrl());
     for (let i = 1; i <= 8; i++) await fx.putNumber({ _id: sf(i), pvt_state: 'in_service', pvt_assigned_to: accounts[i % 3] });
     for (let i = 10; i <= 12; i++) await fx.putNumber({ _id: sf(i), pvt_state: 'in_service', pvt_assigned_to: D });
-    for (let i = 1; i <= 6; i++) await fx.putNumber({ _id: ny(i), pvt_state: i === 6 ? 'reserved' : 'in_service', pvt_assigned_to: accounts[i % 3], pvt_reserve_history: i === 1 ? [C] : [] });
-    daemon = startTestDaemon(testSettings(couch.url, redisUrl(), prefix, { rescanIntervalMs: 600_000, coalesceMs: 0, sweepIntervalMs: SWEEP_MS, sweepMaxReadsPerS: 1000, batchSize: 4 }));
+    for (let i = 1; i <= 6; i++)
+      await fx.putNumber({
+        _id: ny(i),
+        pvt_state: i === 6 ? 'reserved' : 'in_service',
+        pvt_assigned_to: accounts[i % 3],
+        pvt_reserve_history: i === 1 ? [C] : [],
+      });
+    daemon = startTestDaemon(
+      testSettings(couch.url, redisUrl(), prefix, {
+        rescanIntervalMs: 600_000,
+        coalesceMs: 0,
+        sweepIntervalMs: SWEEP_MS,
+        sweepMaxReadsPerS: 1000,
+        batchSize: 4,
+      }),
+    );
   });
 
   afterAll(async () => {
@@ -75,13 +89,32 @@ describe('anti-entropy sweep', () => {
     // Wrong owner: sf(1) belongs to B; the index says C.
     const owned = await indexValue(sf(1));
     expect(owned.accounts).toEqual([B]);
-    await redis.multi().set(k(`num:${sf(1)}`), JSON.stringify({ ...owned, accounts: [C] })).srem(k(`acct:${B}`), sf(1)).sadd(k(`acct:${C}`), sf(1)).exec();
+    await redis
+      .multi()
+      .set(k(`num:${sf(1)}`), JSON.stringify({ ...owned, accounts: [C] }))
+      .srem(k(`acct:${B}`), sf(1))
+      .sadd(k(`acct:${C}`), sf(1))
+      .exec();
     // Missing number: sf(2) is gone from the index.
-    await redis.multi().del(k(`num:${sf(2)}`)).srem(k(`acct:${C}`), sf(2)).srem(k('db:numbers/+1415'), sf(2)).exec();
+    await redis
+      .multi()
+      .del(k(`num:${sf(2)}`))
+      .srem(k(`acct:${C}`), sf(2))
+      .srem(k('db:numbers/+1415'), sf(2))
+      .exec();
     // Extra number: one CouchDB does not hold, listed by A.
-    await redis.multi().set(k('num:+14155559999'), JSON.stringify({ ...owned, accounts: [A] })).sadd(k(`acct:${A}`), '+14155559999').sadd(k('db:numbers/+1415'), '+14155559999').exec();
+    await redis
+      .multi()
+      .set(k('num:+14155559999'), JSON.stringify({ ...owned, accounts: [A] }))
+      .sadd(k(`acct:${A}`), '+14155559999')
+      .sadd(k('db:numbers/+1415'), '+14155559999')
+      .exec();
     // An orphan: an entry listed by B that CouchDB does not hold and no database set knows of.
-    await redis.multi().set(k('num:+14155559998'), JSON.stringify({ ...owned, accounts: [B] })).sadd(k(`acct:${B}`), '+14155559998').exec();
+    await redis
+      .multi()
+      .set(k('num:+14155559998'), JSON.stringify({ ...owned, accounts: [B] }))
+      .sadd(k(`acct:${B}`), '+14155559998')
+      .exec();
     // Wrong entry data, and a number dropped from its account's set only.
     const entry = await indexValue(ny(1));
     await redis.set(k(`num:${ny(1)}`), JSON.stringify({ ...entry, entry: { ...entry.entry, state: 'port_out' } }));

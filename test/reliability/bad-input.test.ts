@@ -59,28 +59,49 @@ describe(`bad input corpus (${BAD_NUMBER_DOCS.length} cases)`, () => {
     const revs = new Map<string, Map<string, string>>();
     for (const db of new Set(all.map((c) => c.db))) {
       const docs = all.filter((c) => c.db === db).map((c) => c.doc);
-      const results = await fx.couch.request<Array<{ id: string; rev?: string; error?: string; reason?: string }>>({ method: 'post', db, path: '_bulk_docs', body: { docs } });
+      const results = await fx.couch.request<Array<{ id: string; rev?: string; error?: string; reason?: string }>>({
+        method: 'post',
+        db,
+        path: '_bulk_docs',
+        body: { docs },
+      });
       for (const r of results) expect(r.error, `${db} ${r.id.slice(0, 60)}: ${r.reason}`).toBeUndefined();
       revs.set(db, new Map(results.map((r) => [r.id, r.rev!])));
     }
 
     // Valid docs of the same pages were processed.
-    await waitFor(async () => (await fx.drift([V1, V2, DECOY, DECOY_LOWER])).length === 0 && (await fx.listed(V2)).includes('+12125550100'), { what: 'good docs listed', timeoutMs: 30_000 });
+    await waitFor(async () => (await fx.drift([V1, V2, DECOY, DECOY_LOWER])).length === 0 && (await fx.listed(V2)).includes('+12125550100'), {
+      what: 'good docs listed',
+      timeoutMs: 30_000,
+    });
     // Wait for each case's log line (all in one page, so they are there once any is).
     for (const c of BAD_NUMBER_DOCS) {
       const id = c.doc._id.slice(0, 100);
       const reasons = c.expect.outcome === 'skipped' ? [c.expect.reason] : c.expect.reasons;
       const msg = c.expect.outcome === 'skipped' ? 'invalid number doc skipped' : 'number doc sanitised';
       const logged = log.records().filter((r) => r.msg === msg && r.id === id && r.db === c.db);
-      if (c.expect.outcome === 'skipped') expect(logged.map((r) => r.reason), c.name).toEqual(reasons);
+      if (c.expect.outcome === 'skipped')
+        expect(
+          logged.map((r) => r.reason),
+          c.name,
+        ).toEqual(reasons);
       // Sanitised: one line per doc, counting each reason's ignored parts.
-      else expect(logged.map((r) => r.reasons), c.name).toEqual([countsOf(reasons)]);
+      else
+        expect(
+          logged.map((r) => r.reasons),
+          c.name,
+        ).toEqual([countsOf(reasons)]);
     }
-    expect(log.find((r) => r.db === 'numbers/managed' && String(r.msg).startsWith('not a numbers/+NNNN database')), 'ignored db logged').toBeDefined();
+    expect(
+      log.find((r) => r.db === 'numbers/managed' && String(r.msg).startsWith('not a numbers/+NNNN database')),
+      'ignored db logged',
+    ).toBeDefined();
 
     const expected = new Map<string, number>();
     // Counters: one count per doc and reason (a doc with six bad history ids counts once).
-    for (const c of BAD_NUMBER_DOCS) for (const reason of new Set(c.expect.outcome === 'skipped' ? [c.expect.reason] : c.expect.reasons)) expected.set(reason, (expected.get(reason) ?? 0) + 1);
+    for (const c of BAD_NUMBER_DOCS)
+      for (const reason of new Set(c.expect.outcome === 'skipped' ? [c.expect.reason] : c.expect.reasons))
+        expected.set(reason, (expected.get(reason) ?? 0) + 1);
     const counted = new Map((await daemon.metrics.invalidDocs.get()).values.map((v) => [String(v.labels.reason), v.value]));
     expect(Object.fromEntries(counted)).toEqual(Object.fromEntries(expected));
 

@@ -44,7 +44,13 @@ export function isConverged(c: Convergence): boolean {
 }
 
 /** Waits until drift, model mismatch and checkpoint lag are all zero; the error shows what was left. */
-export async function waitForConvergence(fx: CouchFixture, load: NumberLoad, redisUrl: string, prefix: string, opts: { timeoutMs?: number; context?: () => string } = {}): Promise<void> {
+export async function waitForConvergence(
+  fx: CouchFixture,
+  load: NumberLoad,
+  redisUrl: string,
+  prefix: string,
+  opts: { timeoutMs?: number; context?: () => string } = {},
+): Promise<void> {
   let last: Convergence | undefined;
   await waitFor(async () => isConverged((last = await convergence(fx, load, redisUrl, prefix))), {
     what: 'zero drift',

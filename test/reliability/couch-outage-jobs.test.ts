@@ -51,17 +51,26 @@ describe('rebuild jobs during a CouchDB outage (server stopped, same port, on-di
     await assignAll(fx, 24, 0);
     // Jobs wait 3 s before they run: the changes below are indexed and queued, then CouchDB goes.
     daemon = startTestDaemon(
-      testSettings(couch.url, redisUrl(), uniquePrefix('outage-jobs'), { jobAttempts: ATTEMPTS, jobBackoffMs: BACKOFF_MS, coalesceMs: 3000, requestTimeoutMs: 2000, failedRetryIntervalMs: 1000 }),
+      testSettings(couch.url, redisUrl(), uniquePrefix('outage-jobs'), {
+        jobAttempts: ATTEMPTS,
+        jobBackoffMs: BACKOFF_MS,
+        coalesceMs: 3000,
+        requestTimeoutMs: 2000,
+        failedRetryIntervalMs: 1000,
+      }),
     );
     await waitFor(async () => (await daemon!.index.isReady()) && (await fx.drift(ACCOUNTS)).length === 0, { what: 'start-up done', timeoutMs: 60_000 });
     await waitFor(() => queueIdle(daemon!), { what: 'queue idle' });
 
     // Every number moves to another account; once all moves are indexed, CouchDB stops.
     const owners = await assignAll(fx, 24, 1);
-    await waitFor(async () => {
-      for (const [number, owner] of owners) if ((await daemon!.index.lookup(number))?.accounts[0] !== owner) return false;
-      return true;
-    }, { what: 'the moves indexed', intervalMs: 20 });
+    await waitFor(
+      async () => {
+        for (const [number, owner] of owners) if ((await daemon!.index.lookup(number))?.accounts[0] !== owner) return false;
+        return true;
+      },
+      { what: 'the moves indexed', intervalMs: 20 },
+    );
     const port = couch.port;
     await couch.stopServer();
     // Down far longer than attempts x backoff, with more rebuilds requested meanwhile.
@@ -101,14 +110,22 @@ describe('rebuild jobs that landed in the failed set', () => {
     await fx.createDb('numbers/+1415');
     await assignAll(fx, 12, 0);
     daemon = startTestDaemon(
-      testSettings(proxy.url, redisUrl(), uniquePrefix('failed-retry'), { jobAttempts: ATTEMPTS, jobBackoffMs: BACKOFF_MS, coalesceMs: 0, failedRetryIntervalMs: 1000 }),
+      testSettings(proxy.url, redisUrl(), uniquePrefix('failed-retry'), {
+        jobAttempts: ATTEMPTS,
+        jobBackoffMs: BACKOFF_MS,
+        coalesceMs: 0,
+        failedRetryIntervalMs: 1000,
+      }),
     );
     await waitFor(async () => (await daemon!.index.isReady()) && (await fx.drift(ACCOUNTS)).length === 0, { what: 'start-up done', timeoutMs: 60_000 });
     await waitFor(() => queueIdle(daemon!), { what: 'queue idle' });
 
     broken = true;
     const owners = await assignAll(fx, 12, 1);
-    await waitFor(async () => new Set((await daemon!.queue.queue.getFailed()).map((j) => j.data.accountId)).size === ACCOUNTS.length, { what: 'every account job failed', timeoutMs: 30_000 });
+    await waitFor(async () => new Set((await daemon!.queue.queue.getFailed()).map((j) => j.data.accountId)).size === ACCOUNTS.length, {
+      what: 'every account job failed',
+      timeoutMs: 30_000,
+    });
     // A permanent failure: no such account can exist.
     await daemon.queue.queue.add(REBUILD_JOB_NAME, { accountId: 'not-an-account' });
     await waitFor(async () => (await daemon!.queue.queue.getFailed()).some((j) => j.data.accountId === 'not-an-account'), { what: 'the invalid job failed' });

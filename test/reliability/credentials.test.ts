@@ -108,7 +108,10 @@ describe('credentials never reach an output', () => {
     expect(wrongCouch.out).toContain('CouchDB refused the credentials or rights; stopping');
     expect(wrongCouch.out).toContain('401');
     // Redis: the daemon keeps trying and says why; a one-shot command fails.
-    await wrongRedis.waitForLog((r) => r.msg === 'cannot reach Redis for the listener lease' && String(r.err).includes('WRONGPASS'), 'a clear Redis auth error');
+    await wrongRedis.waitForLog(
+      (r) => r.msg === 'cannot reach Redis for the listener lease' && String(r.err).includes('WRONGPASS'),
+      'a clear Redis auth error',
+    );
     // (SIGKILL: a graceful stop would wait up to the shutdown timeout for a Redis it cannot reach.)
     await wrongRedis.kill('SIGKILL');
     expect(statusWrongRedis.code).not.toBe(0);
@@ -121,7 +124,9 @@ describe('credentials never reach an output', () => {
 
     await daemon.kill('SIGTERM');
     for (const child of children) await child.exited;
-    await waitFor(() => outputs.filter((o) => !o.what.startsWith('GET') && !o.what.startsWith('dashboard')).length === children.length, { what: 'all outputs collected' });
+    await waitFor(() => outputs.filter((o) => !o.what.startsWith('GET') && !o.what.startsWith('dashboard')).length === children.length, {
+      what: 'all outputs collected',
+    });
     expect(outputs.length).toBeGreaterThanOrEqual(children.length + 5);
     const leaks = outputs.flatMap((o) => SECRETS.filter((s) => o.text.includes(s)).map((s) => `${o.what}: contains ${JSON.stringify(s)}`));
     expect(leaks).toEqual([]);

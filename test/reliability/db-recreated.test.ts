@@ -78,7 +78,8 @@ describe('numbers database re-created while the daemon is down', () => {
     const dbPath = /^\/numbers%2F%2B1415\/?(\?.*)?$/;
     proxy.intercept = (req) => {
       if (req.url?.startsWith('/_node/')) return { status: 403, body: { error: 'forbidden', reason: 'You are not a server admin.' } };
-      if (req.method === 'GET' && dbPath.test(req.url ?? '')) return { status: 200, body: { db_name: DB, doc_count: reportedCount, doc_del_count: 0, update_seq: 'opaque' } };
+      if (req.method === 'GET' && dbPath.test(req.url ?? ''))
+        return { status: 200, body: { db_name: DB, doc_count: reportedCount, doc_del_count: 0, update_seq: 'opaque' } };
       return undefined;
     };
     await recreateWhileDown(await proxy.start(), uniquePrefix('recreated-count'));

@@ -42,8 +42,13 @@ describe('only the epoch key lost', () => {
     await fx.deleteDb('numbers/+1416');
     await admin.del(keys.epoch);
     daemon = startTestDaemon(testSettings(couch.url, redisUrl(), prefix));
-    await waitFor(async () => (await admin.get(keys.epoch)) !== null && (await admin.get(keys.epoch)) === (await admin.get(keys.ready)), { what: 'the new index ready' });
-    await waitFor(async () => JSON.stringify(await fx.listed(A)) === JSON.stringify(['+14155550100']), { what: 'the deleted database forgotten', timeoutMs: 20_000 });
+    await waitFor(async () => (await admin.get(keys.epoch)) !== null && (await admin.get(keys.epoch)) === (await admin.get(keys.ready)), {
+      what: 'the new index ready',
+    });
+    await waitFor(async () => JSON.stringify(await fx.listed(A)) === JSON.stringify(['+14155550100']), {
+      what: 'the deleted database forgotten',
+      timeoutMs: 20_000,
+    });
     expect(await admin.exists(keys.number('+14165550100'), keys.db('numbers/+1416'))).toBe(0);
   }, 60_000);
 });

@@ -44,7 +44,10 @@ describe('a rebuild caught by an index reset', () => {
 
     armed = true;
     await fx.putNumber({ _id: added, pvt_state: 'in_service', pvt_assigned_to: A });
-    await waitFor(async () => !armed && (await fx.drift([A])).length === 0 && (await fx.listed(A)).includes(added), { what: 'convergence after the reset', timeoutMs: 60_000 });
+    await waitFor(async () => !armed && (await fx.drift([A])).length === 0 && (await fx.listed(A)).includes(added), {
+      what: 'convergence after the reset',
+      timeoutMs: 60_000,
+    });
 
     const revisions = await revisionsSince(fx.couch, A, before);
     expect(revisions.length).toBeGreaterThan(0);

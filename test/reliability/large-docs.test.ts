@@ -38,7 +38,11 @@ describe('number docs far above the size limit', () => {
   });
 
   function start(prefix: string): ChildDaemon {
-    const child = new ChildDaemon(['run'], { ...NPM_START_HEAP_CAP, COUCHDB_URL: couch.url, REDIS_URL: redisUrl(), NUMBERS_SYNC_PREFIX: prefix, LOG_LEVEL: 'info' }, dir);
+    const child = new ChildDaemon(
+      ['run'],
+      { ...NPM_START_HEAP_CAP, COUCHDB_URL: couch.url, REDIS_URL: redisUrl(), NUMBERS_SYNC_PREFIX: prefix, LOG_LEVEL: 'info' },
+      dir,
+    );
     children.push(child);
     return child;
   }
@@ -64,7 +68,12 @@ describe('number docs far above the size limit', () => {
     const reported = await whileAlive<Set<unknown> | false>(
       first,
       () => {
-        const ids = new Set(first.records().filter((r) => r.reason === 'too_large').map((r) => r.id));
+        const ids = new Set(
+          first
+            .records()
+            .filter((r) => r.reason === 'too_large')
+            .map((r) => r.id),
+        );
         return ids.size === BIG ? ids : false;
       },
       'every big doc reported as too_large',

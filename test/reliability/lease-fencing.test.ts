@@ -85,7 +85,9 @@ describe('lease fencing', () => {
     const proxy = new TcpProxy(redisUrl());
     await proxy.start();
     const log = new LogCapture();
-    const d = startTestDaemon(testSettings(couch.url, `redis://127.0.0.1:${proxy.port}`, uniquePrefix('hung'), { leaseTtlMs: 2000, shutdownTimeoutMs: 1000 }), { logger: log.logger });
+    const d = startTestDaemon(testSettings(couch.url, `redis://127.0.0.1:${proxy.port}`, uniquePrefix('hung'), { leaseTtlMs: 2000, shutdownTimeoutMs: 1000 }), {
+      logger: log.logger,
+    });
     try {
       await waitFor(() => d.listener!.status().leader, { what: 'lease held' });
       const mark = log.mark();

@@ -40,7 +40,9 @@ describe('log flooding by one hostile doc', () => {
       await fx.putNumber({ ...doc, pvt_modified: revision });
       // A later doc in the same database: once it is listed, the hostile revision was reported.
       await fx.putNumber({ _id: LATER, pvt_state: 'in_service', pvt_assigned_to: A, pvt_modified: revision });
-      await waitFor(async () => (await fx.accountDoc(A))?.[LATER] && ((await fx.accountDoc(A))![LATER] as { updated: number }).updated === revision, { what: `revision ${revision} applied` });
+      await waitFor(async () => (await fx.accountDoc(A))?.[LATER] && ((await fx.accountDoc(A))![LATER] as { updated: number }).updated === revision, {
+        what: `revision ${revision} applied`,
+      });
     }
 
     const lines = log.lines.filter((line) => line.includes(N));

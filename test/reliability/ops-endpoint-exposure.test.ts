@@ -10,16 +10,27 @@ import { privateCouch, redisUrl, uniquePrefix, type CouchHandle } from '../harne
 function status(base: string, path: string, auth?: string): Promise<number> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path, headers: auth ? { authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {} }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
+    const req = request(
+      { host: url.hostname, port: url.port, path, headers: auth ? { authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {} },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
     req.on('error', reject);
     req.end();
   });
 }
 
-const QUEUE_PATHS = ['/dashboard', '/dashboard/', '/dashboard/api/queues', '//dashboard/api/queues', '/dashboard/%2e%2e/dashboard/api/queues', '/dashboard/api/queues?x=/../', '/DASHBOARD/api/queues'];
+const QUEUE_PATHS = [
+  '/dashboard',
+  '/dashboard/',
+  '/dashboard/api/queues',
+  '//dashboard/api/queues',
+  '/dashboard/%2e%2e/dashboard/api/queues',
+  '/dashboard/api/queues?x=/../',
+  '/DASHBOARD/api/queues',
+];
 
 describe('ops endpoint exposure', () => {
   let dir: string;
@@ -49,7 +60,9 @@ describe('ops endpoint exposure', () => {
     expect(await status(base, '/healthz')).toBe(200);
     for (const path of QUEUE_PATHS) expect(await status(base, path), path).toBe(404);
     // Not reachable on another interface of this machine (when it has one).
-    const external = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === 'IPv4' && !i.internal);
     if (external) await expect(status(`http://${external.address}:${new URL(base).port}`, '/healthz')).rejects.toThrow();
   });
 

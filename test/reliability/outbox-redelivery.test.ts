@@ -30,7 +30,10 @@ describe('outbox delivery after a failed enqueue', () => {
       setTimeout(() => void world.acceptWrites().then(() => (refused = true)), 1000);
     };
     const log = new LogCapture();
-    world.startDaemon(testSettings(couch.url, redis.url, prefix, { leaseTtlMs: 10_000, rescanIntervalMs: 600_000 }), { hooks: { afterCommit }, logger: log.logger });
+    world.startDaemon(testSettings(couch.url, redis.url, prefix, { leaseTtlMs: 10_000, rescanIntervalMs: 600_000 }), {
+      hooks: { afterCommit },
+      logger: log.logger,
+    });
     await fx.putNumber({ _id: '+14155550100', pvt_state: 'in_service', pvt_assigned_to: A });
     await waitFor(async () => (await fx.listed(A)).length === 1, { what: 'first number listed' });
 

@@ -42,26 +42,37 @@ describe('a poison rebuild job (its account database answers 500)', () => {
     for (const account of OTHERS) await assign(account);
 
     const log = new LogCapture();
-    daemon = startTestDaemon(testSettings(proxy.url, redisUrl(), uniquePrefix('poison'), { jobAttempts: ATTEMPTS, jobBackoffMs: BACKOFF_MS }), { logger: log.logger });
+    daemon = startTestDaemon(testSettings(proxy.url, redisUrl(), uniquePrefix('poison'), { jobAttempts: ATTEMPTS, jobBackoffMs: BACKOFF_MS }), {
+      logger: log.logger,
+    });
     // Start-up reconciles every account; once that is done, the poison account's database breaks
     // and one change makes one rebuild job for it.
     await waitFor(async () => (await daemon!.index.isReady()) && (await fx.drift(OTHERS)).length === 0, { what: 'start-up done' });
-    await waitFor(async () => {
-      const c = await daemon!.queue.counts();
-      return (c.active ?? 0) + (c.waiting ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0) === 0;
-    }, { what: 'queue idle' });
+    await waitFor(
+      async () => {
+        const c = await daemon!.queue.counts();
+        return (c.active ?? 0) + (c.waiting ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0) === 0;
+      },
+      { what: 'queue idle' },
+    );
     poisoned = true;
     await assign(POISON);
-    const poisonJob = async () => (await daemon!.queue.queue.getJobs(['active', 'waiting', 'delayed', 'failed', 'completed'])).find((j) => j.data.accountId === POISON);
+    const poisonJob = async () =>
+      (await daemon!.queue.queue.getJobs(['active', 'waiting', 'delayed', 'failed', 'completed'])).find((j) => j.data.accountId === POISON);
 
     // Once the poison job has failed a first time, the other accounts change and must still be served.
     await waitFor(() => proxy.failed.length > 0, { what: 'a first failure' });
     for (const account of OTHERS) await assign(account);
-    await waitFor(async () => (await fx.drift(OTHERS)).length === 0 && (await Promise.all(OTHERS.map((a) => fx.listed(a)))).every((l) => l.length === 2), { what: 'other accounts served' });
+    await waitFor(async () => (await fx.drift(OTHERS)).length === 0 && (await Promise.all(OTHERS.map((a) => fx.listed(a)))).every((l) => l.length === 2), {
+      what: 'other accounts served',
+    });
     expect(await (await poisonJob())?.getState()).not.toBe('failed');
 
     // The poison job gives up after its attempts and keeps its reason.
-    await waitFor(async () => (await poisonJob())?.failedReason !== undefined && (await (await poisonJob())!.getState()) === 'failed', { what: 'the job in the failed set', timeoutMs: 60_000 });
+    await waitFor(async () => (await poisonJob())?.failedReason !== undefined && (await (await poisonJob())!.getState()) === 'failed', {
+      what: 'the job in the failed set',
+      timeoutMs: 60_000,
+    });
     const failed = await daemon.queue.queue.getFailed();
     expect(failed.map((j) => j.data.accountId)).toEqual([POISON]);
     expect(failed[0]!.attemptsMade).toBe(ATTEMPTS);

@@ -23,7 +23,10 @@ describe('the reconcile after an index replay', () => {
     ({ couch, fx } = await privateCouchWith({ accounts: [A, C], numbersDbs: ['numbers/+1415'] }));
     await fx.putNumber({ _id: '+14155550100', pvt_state: 'in_service', pvt_assigned_to: A });
     await fx.couch.putDoc(accountDbName(C), { _id: PHONE_NUMBERS_DOC_ID, [STALE]: { state: 'in_service', features: [] } });
-    proxy = await startFaultProxy(couch.url, (req) => failAccountListing && (req.url ?? '').includes('_all_dbs') && decodeURIComponent(req.url ?? '').includes('"account/'));
+    proxy = await startFaultProxy(
+      couch.url,
+      (req) => failAccountListing && (req.url ?? '').includes('_all_dbs') && decodeURIComponent(req.url ?? '').includes('"account/'),
+    );
   });
 
   afterAll(async () => {

@@ -26,7 +26,10 @@ describe('Redis restart without persistence: index, checkpoints and queue lost',
     const ended = await log.waitForLog((r) => r.msg === 'follow session ended; starting a new one', 'the session to end', { from: mark });
     expect(['index_lost', 'lease_lost']).toContain(ended.reason);
     await log.waitForLog((r) => String(r.msg).startsWith('no index in Redis'), 'a replay from since=0', { from: mark });
-    const replayed = await log.waitForLog((r) => r.msg === 'index replay complete; reconciling every account', 'the replay to complete', { from: mark, timeoutMs: 60_000 });
+    const replayed = await log.waitForLog((r) => r.msg === 'index replay complete; reconciling every account', 'the replay to complete', {
+      from: mark,
+      timeoutMs: 60_000,
+    });
     expect(replayed.accountDbs).toBe(load.accounts.length);
     expect(await daemon.metrics.indexResets.get()).toMatchObject({ values: [{ value: 2 }] });
 

@@ -30,7 +30,12 @@ describe('sweep with one account database failing', () => {
     proxy = await startFaultProxy(couch.url, (req) => req.method === 'GET' && (req.url ?? '').includes(broken) && (req.url ?? '').includes('phone_numbers'));
     for (let i = 0; i < accounts.length; i++) await fx.putNumber({ _id: `+141555510${10 + i}`, pvt_state: 'in_service', pvt_assigned_to: accounts[i] });
     daemon = startTestDaemon(
-      testSettings(proxy.url, redisUrl(), uniquePrefix('sweepfail'), { rescanIntervalMs: 600_000, coalesceMs: 0, sweepIntervalMs: SWEEP_MS, sweepMaxReadsPerS: 1000 }),
+      testSettings(proxy.url, redisUrl(), uniquePrefix('sweepfail'), {
+        rescanIntervalMs: 600_000,
+        coalesceMs: 0,
+        sweepIntervalMs: SWEEP_MS,
+        sweepMaxReadsPerS: 1000,
+      }),
     );
   });
 

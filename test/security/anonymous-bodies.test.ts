@@ -32,11 +32,17 @@ describe('anonymous request bodies', () => {
 
   it('a normal login still works, as JSON and as a form', async () => {
     const { username, password } = couch.admin;
-    const r = await send(base, '/_session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: username, password }) });
+    const r = await send(base, '/_session', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: username, password }),
+    });
     expect(r.status).toBe(200);
     const form = new URLSearchParams({ name: username, password }).toString();
     expect((await send(base, '/_session', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form })).status).toBe(200);
-    expect((await send(base, '/_session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"admin","password":"wrong"}' })).status).toBe(401);
+    expect(
+      (await send(base, '/_session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"admin","password":"wrong"}' })).status,
+    ).toBe(401);
   });
 
   it('other routes answer 401 to an anonymous body without reading it', async () => {

@@ -14,7 +14,10 @@ afterEach(async () => {
   child = undefined;
 });
 
-async function start(args: string[], env: Record<string, string | undefined>): Promise<{ line: { url: string; admin?: { username: string; password: string } }; stderr: () => string }> {
+async function start(
+  args: string[],
+  env: Record<string, string | undefined>,
+): Promise<{ line: { url: string; admin?: { username: string; password: string } }; stderr: () => string }> {
   const e = { ...process.env, ...env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete e[k];
   child = spawnNumbersSync(['couch', '--port', '0', ...args], e);

@@ -43,11 +43,16 @@ describe.runIf(canSwitchUser())('embedded CouchDB server dying under the daemon'
     const couchUrl = new URL(record.couchUrl!);
     // The server child: compiled main.js as the daemon ships, main.ts when run from the sources.
     const couchPid = Number(
-      (await import('node:child_process')).execFileSync('pgrep', ['-f', `main[.][jt]s --port ${couchUrl.port} `], { encoding: 'utf8' }).trim().split('\n')[0],
+      (await import('node:child_process'))
+        .execFileSync('pgrep', ['-f', `main[.][jt]s --port ${couchUrl.port} `], { encoding: 'utf8' })
+        .trim()
+        .split('\n')[0],
     );
     expect(couchPid).toBeGreaterThan(0);
 
-    const fake = spawn('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, '-e', FAKE_COUCH, couchUrl.port], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const fake = spawn('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, '-e', FAKE_COUCH, couchUrl.port], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     fake.stdout.on('data', (c: Buffer) => (out += c.toString()));
     const fakeDone = new Promise<void>((r) => fake.once('exit', () => r()));

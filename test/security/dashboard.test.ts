@@ -33,7 +33,18 @@ describe('queue dashboard and readiness', () => {
 
   async function start(env: Record<string, string> = {}): Promise<{ base: string; child: ChildDaemon; prefix: string }> {
     const prefix = uniquePrefix('sec-dash');
-    const child = new ChildDaemon(['run'], { COUCHDB_URL: couch.url, REDIS_URL: redisUrl(), NUMBERS_SYNC_PREFIX: prefix, NUMBERS_SYNC_DASHBOARD_USER: USER, NUMBERS_SYNC_DASHBOARD_PASSWORD: PASSWORD, ...env }, dir);
+    const child = new ChildDaemon(
+      ['run'],
+      {
+        COUCHDB_URL: couch.url,
+        REDIS_URL: redisUrl(),
+        NUMBERS_SYNC_PREFIX: prefix,
+        NUMBERS_SYNC_DASHBOARD_USER: USER,
+        NUMBERS_SYNC_DASHBOARD_PASSWORD: PASSWORD,
+        ...env,
+      },
+      dir,
+    );
     children.push(child);
     const base = String((await child.waitForLog((r) => r.msg === 'ops endpoint listening', 'ops endpoint')).url);
     return { base, child, prefix };

@@ -75,7 +75,11 @@ describe('no JavaScript from design documents', () => {
     // Storing a design document is allowed (the daemon must see and skip them); running it is not.
     const put = await send(base, `/${DB}/_design/x`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(ddoc) });
     expect(put.status).toBe(201);
-    const doc = await send(base, `/${DB}/%2B14155550100`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: '{"pvt_state":"in_service"}' });
+    const doc = await send(base, `/${DB}/%2B14155550100`, {
+      method: 'PUT',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: '{"pvt_state":"in_service"}',
+    });
     expect(doc.status).toBe(201); // validate_doc_update did not run
   });
 

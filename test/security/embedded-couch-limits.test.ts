@@ -37,7 +37,11 @@ describe('request bodies are limited to 64 MB', () => {
   it('answers 413 to a chunked body that grows past 64 MB', { timeout: 120_000 }, async () => {
     const r = await send(base, '/big/huge', { method: 'PUT', headers: json, chunkedBytes: 65 * MB });
     expect(r.status).toBe(413);
-    const attachment = await send(base, '/big/doc/att.bin', { method: 'PUT', headers: { ...json, 'content-type': 'application/octet-stream' }, chunkedBytes: 65 * MB });
+    const attachment = await send(base, '/big/doc/att.bin', {
+      method: 'PUT',
+      headers: { ...json, 'content-type': 'application/octet-stream' },
+      chunkedBytes: 65 * MB,
+    });
     expect(attachment.status).toBe(413);
     expect((await send(base, '/big/huge', { headers: json })).status).toBe(404);
   });

@@ -67,7 +67,10 @@ describe('private redis-server of the embedded default', () => {
   });
 
   it('still serves the daemon and the CLI', async () => {
-    const status = await runCli(['status', '--json'], { NUMBERS_SYNC_DATA_DIR: setup.dataDir, NUMBERS_SYNC_EMBEDDED_COUCH_PORT: setup.env.NUMBERS_SYNC_EMBEDDED_COUCH_PORT! });
+    const status = await runCli(['status', '--json'], {
+      NUMBERS_SYNC_DATA_DIR: setup.dataDir,
+      NUMBERS_SYNC_EMBEDDED_COUCH_PORT: setup.env.NUMBERS_SYNC_EMBEDDED_COUCH_PORT!,
+    });
     expect(status.code, status.stderr).toBe(0);
     expect((JSON.parse(status.stdout) as { listener: { holder: string | null } }).listener.holder).not.toBeNull();
   });

@@ -44,7 +44,17 @@ describe('secrets outside the command line', () => {
   it('reads COUCHDB_URL_FILE and REDIS_URL_FILE, and no password shows in ps', async () => {
     await writeFile(join(dir, 'couch-url'), `${couchUrl}\n`, { mode: 0o600 });
     await writeFile(join(dir, 'redis-url'), `${redisUrl}\n`, { mode: 0o600 });
-    const child = new ChildDaemon(['run'], { COUCHDB_URL: '', REDIS_URL: '', COUCHDB_URL_FILE: join(dir, 'couch-url'), REDIS_URL_FILE: join(dir, 'redis-url'), NUMBERS_SYNC_DATA_DIR: join(dir, 'data') }, dir);
+    const child = new ChildDaemon(
+      ['run'],
+      {
+        COUCHDB_URL: '',
+        REDIS_URL: '',
+        COUCHDB_URL_FILE: join(dir, 'couch-url'),
+        REDIS_URL_FILE: join(dir, 'redis-url'),
+        NUMBERS_SYNC_DATA_DIR: join(dir, 'data'),
+      },
+      dir,
+    );
     children.push(child);
     const line = await started(child);
     expect(String(line.couch)).toBe(`http://***@127.0.0.1:${couch.port}`);
@@ -58,7 +68,11 @@ describe('secrets outside the command line', () => {
   });
 
   it('warns when --couch-url or --redis-url carries a password, without echoing it', async () => {
-    const child = new ChildDaemon(['run', '--couch-url', couchUrl, '--redis-url', redisUrl], { COUCHDB_URL: '', REDIS_URL: '', NUMBERS_SYNC_DATA_DIR: join(dir, 'data') }, dir);
+    const child = new ChildDaemon(
+      ['run', '--couch-url', couchUrl, '--redis-url', redisUrl],
+      { COUCHDB_URL: '', REDIS_URL: '', NUMBERS_SYNC_DATA_DIR: join(dir, 'data') },
+      dir,
+    );
     children.push(child);
     await started(child);
     const warnings = child.records().filter((r) => r.level === 40 && typeof r.msg === 'string' && r.msg.includes('command line'));

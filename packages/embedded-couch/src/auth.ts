@@ -13,9 +13,7 @@ export interface UserCtx {
   roles: string[];
 }
 
-export type AuthResult =
-  | { ok: true; userCtx: UserCtx; method: 'default' | 'cookie' }
-  | { ok: false; reason: string };
+export type AuthResult = { ok: true; userCtx: UserCtx; method: 'default' | 'cookie' } | { ok: false; reason: string };
 
 /** CouchDB's default session lifetime. */
 const SESSION_SECONDS = 600;

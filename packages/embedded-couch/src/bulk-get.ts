@@ -14,7 +14,8 @@ export async function handleBulkGet(req: IncomingMessage, res: ServerResponse, d
   if (!Array.isArray(docs)) throw badRequest("Missing JSON list of 'docs'");
   const requests = docs.map((d: unknown) => {
     const r = (d ?? {}) as { id?: unknown; rev?: unknown };
-    if (typeof r.id !== 'string' || (r.rev !== undefined && typeof r.rev !== 'string')) throw badRequest('Each entry needs a string id (and optional string rev)');
+    if (typeof r.id !== 'string' || (r.rev !== undefined && typeof r.rev !== 'string'))
+      throw badRequest('Each entry needs a string id (and optional string rev)');
     return { id: r.id, rev: r.rev as string | undefined };
   });
   const opts = { revs: q.bool('revs'), attachments: q.bool('attachments'), latest: q.bool('latest') };

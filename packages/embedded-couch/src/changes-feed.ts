@@ -39,7 +39,14 @@ export interface ChangesContext {
  * writes paced by the socket (backpressure). Positions are PouchDB integers inside, spelled by
  * `ctx.seqs` on the way out and parsed back from `since`.
  */
-export async function handleChanges(req: IncomingMessage, res: ServerResponse, ctx: ChangesContext, name: string, db: PouchDatabase, query: Query): Promise<void> {
+export async function handleChanges(
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: ChangesContext,
+  name: string,
+  db: PouchDatabase,
+  query: Query,
+): Promise<void> {
   const body = req.method === 'POST' ? await readJsonObject(req) : {};
   const params = await parseParams(db, query, body, ctx.seqs);
   const signal = requestSignal(res, ctx.serverSignal);
@@ -60,7 +67,12 @@ async function parseParams(db: PouchDatabase, q: Query, body: Record<string, unk
   const style = q.string('style') ?? 'main_only';
   if (style !== 'main_only' && style !== 'all_docs') throw badRequest(`Invalid style: ${style}`);
   const heartbeatParam = q.string('heartbeat');
-  const heartbeat = heartbeatParam === undefined || heartbeatParam === 'false' ? undefined : heartbeatParam === 'true' ? DEFAULT_TIMEOUT_MS : Math.max(q.int('heartbeat') ?? 0, 100);
+  const heartbeat =
+    heartbeatParam === undefined || heartbeatParam === 'false'
+      ? undefined
+      : heartbeatParam === 'true'
+        ? DEFAULT_TIMEOUT_MS
+        : Math.max(q.int('heartbeat') ?? 0, 100);
   const timeoutParam = q.int('timeout');
   // As in CouchDB, a heartbeat without an explicit timeout keeps the feed open indefinitely.
   const timeout = timeoutParam ?? (heartbeat !== undefined ? Infinity : DEFAULT_TIMEOUT_MS);

@@ -11,11 +11,7 @@ type Doc = Record<string, unknown>;
  * design document's JavaScript in this process (PouchDB's `vm` shares objects with Node, so a
  * filter could reach `process`): refused, as by a CouchDB without a JavaScript query server.
  */
-export async function filterOptions(
-  _db: PouchDatabase,
-  query: Query,
-  body: Record<string, unknown>,
-): Promise<Record<string, unknown>> {
+export async function filterOptions(_db: PouchDatabase, query: Query, body: Record<string, unknown>): Promise<Record<string, unknown>> {
   const filter = query.string('filter');
   if (filter === undefined || filter === '') return {};
   switch (filter) {

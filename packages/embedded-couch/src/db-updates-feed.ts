@@ -13,7 +13,12 @@ export async function handleDbUpdates(res: ServerResponse, log: DbUpdatesLog, q:
     throw badRequest(`Supported feeds are normal, longpoll and continuous, not '${feed}'.`);
   }
   const heartbeatParam = q.string('heartbeat');
-  const heartbeat = heartbeatParam === undefined || heartbeatParam === 'false' ? undefined : heartbeatParam === 'true' ? DEFAULT_TIMEOUT_MS : Math.max(q.int('heartbeat') ?? 0, 100);
+  const heartbeat =
+    heartbeatParam === undefined || heartbeatParam === 'false'
+      ? undefined
+      : heartbeatParam === 'true'
+        ? DEFAULT_TIMEOUT_MS
+        : Math.max(q.int('heartbeat') ?? 0, 100);
   const timeout = Math.min(q.int('timeout') ?? (heartbeat !== undefined ? Infinity : DEFAULT_TIMEOUT_MS), MAX_TIMER_MS);
   const limitParam = q.int('limit');
   const limit = limitParam === undefined ? Infinity : Math.max(limitParam, 1);

@@ -43,14 +43,22 @@ function patchExpressPouch(): void {
   // Its JSON bodies may be 4 GB and attachment bodies unbounded; declared lengths are checked
   // by our router, these bound chunked bodies while they are read.
   utils.maxDocumentSizeDefault = MAX_BODY_BYTES;
-  const rawBody = require('raw-body') as (req: IncomingMessage, opts: { length?: string; limit: number }, cb: (err: { status?: number } | null, body: Buffer) => void) => void;
+  const rawBody = require('raw-body') as (
+    req: IncomingMessage,
+    opts: { length?: string; limit: number },
+    cb: (err: { status?: number } | null, body: Buffer) => void,
+  ) => void;
   utils.parseRawBody = (req, res, next) => {
     rawBody(req, { length: req.headers['content-length'], limit: MAX_BODY_BYTES }, (err, body) => {
       // Its callers ignore errors (the attachment would be stored empty): answer here instead.
       if (err) {
         const tooLarge = err.status === 413;
         req.resume(); // raw-body stopped reading: discard the rest so the client gets the answer
-        return utils.sendJSON(res, tooLarge ? 413 : 400, tooLarge ? { error: 'too_large', reason: 'the request entity is too large' } : { error: 'bad_request', reason: 'unreadable request body' });
+        return utils.sendJSON(
+          res,
+          tooLarge ? 413 : 400,
+          tooLarge ? { error: 'too_large', reason: 'the request entity is too large' } : { error: 'bad_request', reason: 'unreadable request body' },
+        );
       }
       req.rawBody = body;
       next();
@@ -111,7 +119,11 @@ function acceptOptsInRemoveAttachment(db: PouchDatabase): void {
  * and the whole fullCouchDB mode: config, replicator, shows, lists, updates, rewrites,
  * validation, Fauxton) is not loaded at all.
  */
-export async function createDocumentRoutes(PouchDB: PouchConstructor, listNames: () => readonly string[], opts: { jsViews?: boolean } = {}): Promise<RequestHandler> {
+export async function createDocumentRoutes(
+  PouchDB: PouchConstructor,
+  listNames: () => readonly string[],
+  opts: { jsViews?: boolean } = {},
+): Promise<RequestHandler> {
   patchExpressPouch();
   // express-pouchdb installs pouchdb-all-dbs (a hidden bookkeeping db) unless allDbs exists.
   PouchDB.allDbs = (cb) => {

@@ -35,7 +35,8 @@ export function parseFidelityFlags(flags: { fidelity?: string; seqs?: string; 'd
   }
   if (flags['db-updates-delay-ms'] !== undefined) {
     const ms = Number(flags['db-updates-delay-ms']);
-    if (!Number.isInteger(ms) || ms < 0 || ms > 60_000) throw new Error(`--db-updates-delay-ms: an integer from 0 to 60000, not '${flags['db-updates-delay-ms']}'`);
+    if (!Number.isInteger(ms) || ms < 0 || ms > 60_000)
+      throw new Error(`--db-updates-delay-ms: an integer from 0 to 60000, not '${flags['db-updates-delay-ms']}'`);
     out.dbUpdatesDelayMs = ms;
   }
   return out;

@@ -89,7 +89,10 @@ export async function startEmbeddedCouch(opts: EmbeddedCouchOptions = {}): Promi
 
   const url = await new Promise<string>((resolveUrl, reject) => {
     let buffered = '';
-    const timer = setTimeout(() => fail(new Error(`embedded CouchDB did not start within ${opts.startTimeoutMs ?? 30_000} ms: ${stderr.trim()}`)), opts.startTimeoutMs ?? 30_000);
+    const timer = setTimeout(
+      () => fail(new Error(`embedded CouchDB did not start within ${opts.startTimeoutMs ?? 30_000} ms: ${stderr.trim()}`)),
+      opts.startTimeoutMs ?? 30_000,
+    );
     const onData = (chunk: Buffer) => {
       buffered += chunk.toString();
       const nl = buffered.indexOf('\n');
@@ -149,7 +152,14 @@ export async function runEmbeddedCouch(opts: InProcessCouchOptions): Promise<Run
   // Loaded lazily: callers that only spawn the child should not load PouchDB and express.
   const { createEmbeddedCouchServer } = await import('./server.js');
   const host = opts.host ?? '127.0.0.1';
-  const embedded = await createEmbeddedCouchServer({ dataDir: opts.dataDir, admin: opts.admin, bindHost: host, jsViews: opts.jsViews, maxOpenDbs: opts.maxOpenDbs, fidelity: opts.fidelity });
+  const embedded = await createEmbeddedCouchServer({
+    dataDir: opts.dataDir,
+    admin: opts.admin,
+    bindHost: host,
+    jsViews: opts.jsViews,
+    maxOpenDbs: opts.maxOpenDbs,
+    fidelity: opts.fidelity,
+  });
   try {
     await new Promise<void>((resolveListen, reject) => {
       embedded.server.once('error', reject);

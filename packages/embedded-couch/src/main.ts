@@ -39,7 +39,8 @@ async function main(): Promise<void> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port number: ${values.port}`);
   const maxOpenDbs = values['max-open-dbs'] === undefined ? undefined : Number(values['max-open-dbs']);
-  if (maxOpenDbs !== undefined && !(Number.isInteger(maxOpenDbs) && maxOpenDbs > 0)) throw new Error(`--max-open-dbs: not a positive integer: ${values['max-open-dbs']}`);
+  if (maxOpenDbs !== undefined && !(Number.isInteger(maxOpenDbs) && maxOpenDbs > 0))
+    throw new Error(`--max-open-dbs: not a positive integer: ${values['max-open-dbs']}`);
   const { admin, generated, warning } = chooseAdmin(values.admin, process.env.EMBEDDED_COUCH_ADMIN);
   if (warning) log(warning);
   delete process.env.EMBEDDED_COUCH_ADMIN; // nothing below needs it

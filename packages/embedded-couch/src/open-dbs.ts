@@ -33,7 +33,8 @@ export class OpenDbs<T extends Closable> {
   async acquire(name: string): Promise<{ db: T; release: () => void }> {
     for (let pending = this.closing.get(name); pending; pending = this.closing.get(name)) await pending;
     let entry = this.open.get(name);
-    if (entry) this.open.delete(name); // re-inserted below: most recently used
+    if (entry)
+      this.open.delete(name); // re-inserted below: most recently used
     else entry = { db: this.instantiate(name), users: 0 };
     this.open.set(name, entry);
     entry.users++;

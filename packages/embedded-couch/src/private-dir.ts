@@ -22,7 +22,9 @@ export function ensurePrivateDir(dir: string): void {
     const p = statSync(parent);
     const sticky = (p.mode & 0o1000) !== 0;
     if ((p.mode & 0o022) !== 0 && !sticky) {
-      throw new Error(`data directory ${path} is under ${parent}, which is writable by other users (mode ${(p.mode & 0o7777).toString(8)}): they could replace it`);
+      throw new Error(
+        `data directory ${path} is under ${parent}, which is writable by other users (mode ${(p.mode & 0o7777).toString(8)}): they could replace it`,
+      );
     }
     if (parent === dirname(parent)) break;
   }

@@ -72,7 +72,10 @@ export class DbRegistry {
       try {
         await lease.db.info(); // forces leveldb to create its files before we report success
       } catch (err) {
-        await this.dbs.take(name)?.close().catch(() => undefined);
+        await this.dbs
+          .take(name)
+          ?.close()
+          .catch(() => undefined);
         throw err;
       } finally {
         lease.release();

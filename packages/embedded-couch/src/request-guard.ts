@@ -21,7 +21,8 @@ export interface GuardedRequest {
  *   preflight; CouchDB answers 415 to non-JSON POSTs, so do we (except the _session login form).
  */
 export function guardRequest(req: GuardedRequest, bindHost: string): void {
-  if (!isAllowedHost(req.headers.host, bindHost)) throw new CouchHttpError(400, 'bad_request', 'Invalid Host header: only loopback names and addresses are served');
+  if (!isAllowedHost(req.headers.host, bindHost))
+    throw new CouchHttpError(400, 'bad_request', 'Invalid Host header: only loopback names and addresses are served');
   if (req.headers.origin !== undefined) {
     throw new CouchHttpError(403, 'forbidden', 'Cross-origin requests are refused: CORS is not enabled on this server');
   }

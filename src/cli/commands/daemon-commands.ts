@@ -119,7 +119,13 @@ export async function runDaemon(config: Config, roles: Roles, flags: Record<stri
     process.exit(2);
   });
   daemon = new Daemon({
-    settings: { ...config, couchUrl: services.couchUrl, redisUrl: services.redisUrl, redisPassword: services.redisPassword, redisSentinel: services.redisSentinel },
+    settings: {
+      ...config,
+      couchUrl: services.couchUrl,
+      redisUrl: services.redisUrl,
+      redisPassword: services.redisPassword,
+      redisSentinel: services.redisSentinel,
+    },
     roles,
     logger,
     metrics: new Metrics({ defaultMetrics: true }),
@@ -140,7 +146,10 @@ export async function runDaemon(config: Config, roles: Roles, flags: Record<stri
       dashboardWritable: config.dashboardWritable,
     });
   } catch (err) {
-    logger.fatal({ err: err instanceof Error ? err.message : String(err), host: config.httpHost, port: config.httpPort }, 'cannot start the ops endpoint (NUMBERS_SYNC_HTTP_HOST / NUMBERS_SYNC_HTTP_PORT)');
+    logger.fatal(
+      { err: err instanceof Error ? err.message : String(err), host: config.httpHost, port: config.httpPort },
+      'cannot start the ops endpoint (NUMBERS_SYNC_HTTP_HOST / NUMBERS_SYNC_HTTP_PORT)',
+    );
     await stop(1);
     return;
   }

@@ -41,7 +41,12 @@ async function doctor(flags: Record<string, unknown> & { json?: boolean }): Prom
     return 2;
   }
   secrets.push(...services.secrets);
-  const redis = openRedis(services, { lazyConnect: true, connectTimeout: 5000, maxRetriesPerRequest: 1, retryStrategy: (times) => (times > 2 ? null : 200 * times) });
+  const redis = openRedis(services, {
+    lazyConnect: true,
+    connectTimeout: 5000,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times) => (times > 2 ? null : 200 * times),
+  });
   let lastRedisError = '';
   redis.on('error', (e: Error) => {
     lastRedisError = e.message;

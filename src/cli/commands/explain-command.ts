@@ -16,10 +16,15 @@ export function addExplainCommand(program: Command): void {
     .option('--json', 'print the explanation as JSON');
   addCommandFlags(command).action(async (number: string, flags: Record<string, unknown> & { json?: boolean }) => {
     if (!isE164(number)) {
-      command.error(`not an E.164 number: ${show(number, 40)} (expected + then 8 to 15 digits, e.g. +14155550100)`, { exitCode: 2, code: 'numbers-sync.invalidNumber' });
+      command.error(`not an E.164 number: ${show(number, 40)} (expected + then 8 to 15 digits, e.g. +14155550100)`, {
+        exitCode: 2,
+        code: 'numbers-sync.invalidNumber',
+      });
     }
     await runWithContext(flags, async (ctx) => {
-      const explanation = explainNumber(await readExplainFacts({ couch: ctx.couch, redis: ctx.redis, index: ctx.index, maxDocBytes: ctx.config.maxDocBytes }, number));
+      const explanation = explainNumber(
+        await readExplainFacts({ couch: ctx.couch, redis: ctx.redis, index: ctx.index, maxDocBytes: ctx.config.maxDocBytes }, number),
+      );
       ctx.out(flags.json ? `${JSON.stringify(explanation, null, 2)}\n` : renderExplanation(explanation));
       return explanation.consistent ? 0 : 1;
     });

@@ -7,7 +7,7 @@ import { invalidAccountIds, invalidIdsMessage, parseSeconds, warnIfNoWorkers } f
 export function addRebuildCommand(program: Command): void {
   const command = program
     .command('rebuild')
-    .description("Request a rebuild of the phone_numbers doc of the given accounts (from the index; the workers run it).")
+    .description('Request a rebuild of the phone_numbers doc of the given accounts (from the index; the workers run it).')
     .argument('<accountId...>', 'account ids (32 characters of [0-9a-z])')
     .option('--wait', 'wait until the rebuilds finished and report the outcome per account (exit 1 if one failed)')
     .option('--timeout <seconds>', 'give up waiting after this long', parseSeconds, 600);

@@ -26,7 +26,9 @@ export function addReconcileCommand(program: Command): void {
     if (!flags.all) command.error('reconcile needs --all (to rebuild only some accounts, use: numbers-sync rebuild <accountId...>)', { exitCode: 2 });
     await runWithContext(flags, async (ctx) => {
       // Rebuilds read the index: make it right first.
-      const reindexed = await reindexFromCommand(ctx, await followedNumbersDbs(ctx), flags.timeout * 1000, (o) => ctx.err(`reconcile: re-indexed ${reindexLine(o)}\n`));
+      const reindexed = await reindexFromCommand(ctx, await followedNumbersDbs(ctx), flags.timeout * 1000, (o) =>
+        ctx.err(`reconcile: re-indexed ${reindexLine(o)}\n`),
+      );
       const reindexFailed = reindexed.filter((o) => 'error' in o).length;
       if (reindexFailed > 0) ctx.out(`reconcile: ${plural(reindexFailed, 'numbers database')} could not be re-indexed (see above)\n`);
       const accounts = await listAccountIds(ctx.couch);

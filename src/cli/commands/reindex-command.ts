@@ -33,7 +33,12 @@ export async function followedNumbersDbs(ctx: CommandContext): Promise<string[]>
 }
 
 /** The reindex of `reindex`, `verify --fix` and `reconcile`: through the running listener, or here when none runs. */
-export function reindexFromCommand(ctx: CommandContext, dbs: readonly string[], timeoutMs: number, onOutcome?: (o: ReindexOutcome) => void): Promise<ReindexOutcome[]> {
+export function reindexFromCommand(
+  ctx: CommandContext,
+  dbs: readonly string[],
+  timeoutMs: number,
+  onOutcome?: (o: ReindexOutcome) => void,
+): Promise<ReindexOutcome[]> {
   return reindexDatabases(dbs, {
     redis: ctx.redis,
     couch: ctx.couch,

@@ -3,7 +3,9 @@ import { isNumberKey } from '../../rules/index.js';
 import { compact } from './verify-format.js';
 
 export function listedNumbers(doc: Record<string, unknown> | undefined): string[] {
-  return Object.keys(doc ?? {}).filter(isNumberKey).sort();
+  return Object.keys(doc ?? {})
+    .filter(isNumberKey)
+    .sort();
 }
 
 /** One block per account: its entries, one per line, or why there are none. */

@@ -16,7 +16,9 @@ export function renderExplanation(e: NumberExplanation): string {
   if (d.status === 'ok' || d.status === 'deleted') {
     const parts = [`state ${d.state || '-'}`, `owner ${d.owner ?? '-'}`, `module ${d.module ?? '-'}`, `used_by ${d.usedBy || '-'}`];
     lines.push(`doc        ${d.status === 'deleted' ? 'DELETED  ' : ''}${parts.join('  ')}`);
-    lines.push(`           reserve history [${(d.reserveHistory ?? []).join(', ')}]  features [${(d.features ?? []).join(', ')}]  modified ${d.modified ?? '-'}`);
+    lines.push(
+      `           reserve history [${(d.reserveHistory ?? []).join(', ')}]  features [${(d.features ?? []).join(', ')}]  modified ${d.modified ?? '-'}`,
+    );
     for (const w of d.warnings ?? []) lines.push(`           warning ${w}`);
   } else {
     lines.push(`doc        ${d.status.toUpperCase()}${d.reason ? ` (${d.reason})` : ''}: ${d.detail ?? ''}`);

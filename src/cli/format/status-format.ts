@@ -10,8 +10,12 @@ export function renderStatus(r: StatusReport, now = Date.now()): string {
   lines.push(`redis      ${r.redis}  (prefix ${r.prefix})`);
   const indexState = r.index.epoch === null ? 'missing (the listener will replay every database)' : r.index.ready ? 'ready' : 'replaying (rebuilds are held)';
   lines.push(`index      ${indexState}${r.index.epoch ? `  epoch ${r.index.epoch}` : ''}`);
-  lines.push(`listener   ${r.listener.holder === null ? 'no lease holder (no listener running)' : `lease held by ${r.listener.holder}${r.listener.ttlMs !== null ? ` (expires in ${(r.listener.ttlMs / 1000).toFixed(1)} s unless renewed)` : ''}`}`);
-  const counts = orderedCounts(r.queue).map(([k, v]) => `${k} ${v}`).join('  ');
+  lines.push(
+    `listener   ${r.listener.holder === null ? 'no lease holder (no listener running)' : `lease held by ${r.listener.holder}${r.listener.ttlMs !== null ? ` (expires in ${(r.listener.ttlMs / 1000).toFixed(1)} s unless renewed)` : ''}`}`,
+  );
+  const counts = orderedCounts(r.queue)
+    .map(([k, v]) => `${k} ${v}`)
+    .join('  ');
   lines.push(`queue      ${counts}`);
   lines.push(`workers    ${r.workers === null ? 'unknown (CLIENT LIST not allowed)' : r.workers}`);
   lines.push(`outbox     ${r.outbox} account(s) marked dirty, not yet enqueued`);
@@ -36,7 +40,13 @@ export function renderStatus(r: StatusReport, now = Date.now()): string {
     lines.push(
       ...table(
         ['JOB', 'ACCOUNT', 'ATTEMPTS', 'FAILED', 'REASON'],
-        r.failed.map((j) => [j.id ?? '?', j.accountId ?? '?', String(j.attemptsMade), j.finishedOn ? ago(now - j.finishedOn) : '?', j.failedReason.replace(/\s+/g, ' ').slice(0, 120)]),
+        r.failed.map((j) => [
+          j.id ?? '?',
+          j.accountId ?? '?',
+          String(j.attemptsMade),
+          j.finishedOn ? ago(now - j.finishedOn) : '?',
+          j.failedReason.replace(/\s+/g, ' ').slice(0, 120),
+        ]),
       ),
     );
   }

@@ -25,7 +25,16 @@ describe('drift audit schedule (pure parts)', () => {
   });
 
   it('reads the checked count and drifted accounts of a verify --json report, and nothing else', () => {
-    const report = { clean: false, checked: 3, summary: {}, accounts: [{ accountId: 'a1', missing: [] }, { accountId: 'b2', missing: [] }], missingDatabases: [] };
+    const report = {
+      clean: false,
+      checked: 3,
+      summary: {},
+      accounts: [
+        { accountId: 'a1', missing: [] },
+        { accountId: 'b2', missing: [] },
+      ],
+      missingDatabases: [],
+    };
     expect(parseVerifyReport(JSON.stringify(report))).toEqual({ checked: 3, drifted: ['a1', 'b2'] });
     expect(parseVerifyReport(JSON.stringify({ ...report, accounts: [], clean: true }))).toEqual({ checked: 3, drifted: [] });
     expect(parseVerifyReport('cannot reach Redis')).toBeUndefined();

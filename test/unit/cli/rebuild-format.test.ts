@@ -31,7 +31,9 @@ describe('rebuild results', () => {
     expect(all).toBe(`${A}  written (job j1)\nrebuild: 1 account: 1 written, 0 unchanged, 0 skipped (no database), 0 failed\n`);
     const filtered = renderRebuildResults('reconcile', results, needsAttention).split('\n');
     expect(filtered).toHaveLength(4);
-    expect(filtered[2]).toBe('reconcile: 5 accounts: 1 written, 0 unchanged, 1 skipped (no database), 1 failed, 1 still pending, 1 finished (outcome no longer recorded)');
+    expect(filtered[2]).toBe(
+      'reconcile: 5 accounts: 1 written, 0 unchanged, 1 skipped (no database), 1 failed, 1 still pending, 1 finished (outcome no longer recorded)',
+    );
   });
 
   it('exits 0 only when nothing failed or is pending', () => {

@@ -39,7 +39,14 @@ describe('renderStatus', () => {
   });
 
   it('says when there is no index, no listener and no failure', () => {
-    const text = renderStatus({ ...base, index: { epoch: null, ready: false }, listener: { holder: null, ttlMs: null }, workers: null, failed: [], databases: [] });
+    const text = renderStatus({
+      ...base,
+      index: { epoch: null, ready: false },
+      listener: { holder: null, ttlMs: null },
+      workers: null,
+      failed: [],
+      databases: [],
+    });
     expect(text).toContain('index      missing (the listener will replay every database)\n');
     expect(text).toContain('listener   no lease holder (no listener running)\n');
     expect(text).toContain('workers    unknown');
@@ -54,6 +61,14 @@ describe('renderStatus', () => {
 
 describe('table', () => {
   it('aligns columns and does not pad the last one', () => {
-    expect(table(['A', 'BB'], [['xxx', 'y'], ['z', 'long']])).toEqual(['  A    BB', '  xxx  y', '  z    long']);
+    expect(
+      table(
+        ['A', 'BB'],
+        [
+          ['xxx', 'y'],
+          ['z', 'long'],
+        ],
+      ),
+    ).toEqual(['  A    BB', '  xxx  y', '  z    long']);
   });
 });

@@ -16,7 +16,14 @@ describe('findingFor', () => {
 
   it('gives expected entries for missing numbers, actual ones for extra, differing fields for wrong, and envelope values', () => {
     const doc = { ...envelope, pvt_vsn: 1, '+14155550100': { ...entry, state: 'reserved', locality: 'kept' }, '+19995550000': { state: 'x' } };
-    const finding = findingFor(A, new Map([['+14155550100', data], ['+14155550101', data]]), doc)!;
+    const finding = findingFor(
+      A,
+      new Map([
+        ['+14155550100', data],
+        ['+14155550101', data],
+      ]),
+      doc,
+    )!;
     expect(finding.missing).toEqual([{ number: '+14155550101', expected: entry }]);
     expect(finding.extra).toEqual([{ number: '+19995550000', actual: { state: 'x' } }]);
     expect(finding.wrong).toEqual([
@@ -41,7 +48,14 @@ describe('renderVerify', () => {
 
   it('prints each kind of drift, accounts without a database and what --fix did', () => {
     const doc = { ...envelope, pvt_type: 'other', '+14155550100': { ...entry, used_by: 'callflow' }, '+19995550000': { state: 'x' } };
-    const finding = findingFor(A, new Map([['+14155550100', data], ['+14155550101', data]]), doc)!;
+    const finding = findingFor(
+      A,
+      new Map([
+        ['+14155550100', data],
+        ['+14155550101', data],
+      ]),
+      doc,
+    )!;
     const text = renderVerify(verifyReport({ checked: 1, findings: [finding], missingDatabases: [B] }, [A]));
     expect(text).toBe(
       [

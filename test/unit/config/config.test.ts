@@ -4,7 +4,15 @@ import { ConfigError, configSecrets, loadConfig } from '../../../src/config/conf
 describe('loadConfig', () => {
   it('applies defaults with an empty environment', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ couchUrl: undefined, redisUrl: undefined, prefix: 'nsync', concurrency: 64, httpHost: '127.0.0.1', httpPort: 9464, logLevel: 'info' });
+    expect(config).toMatchObject({
+      couchUrl: undefined,
+      redisUrl: undefined,
+      prefix: 'nsync',
+      concurrency: 64,
+      httpHost: '127.0.0.1',
+      httpPort: 9464,
+      logLevel: 'info',
+    });
   });
 
   it('reads env vars, and flags override them', () => {
@@ -46,7 +54,12 @@ describe('loadConfig', () => {
   });
 
   it('collects the secrets to scrub from logs', () => {
-    const config = loadConfig({ COUCHDB_URL: 'http://admin:p%40ss@h:5984', REDIS_URL: 'redis://:rpw123@h:6379', NUMBERS_SYNC_DASHBOARD_USER: 'ops', NUMBERS_SYNC_DASHBOARD_PASSWORD: 'dashboard-pw' });
+    const config = loadConfig({
+      COUCHDB_URL: 'http://admin:p%40ss@h:5984',
+      REDIS_URL: 'redis://:rpw123@h:6379',
+      NUMBERS_SYNC_DASHBOARD_USER: 'ops',
+      NUMBERS_SYNC_DASHBOARD_PASSWORD: 'dashboard-pw',
+    });
     expect(configSecrets(config).sort()).toEqual(['dashboard-pw', 'p@ss', 'rpw123']);
   });
 });

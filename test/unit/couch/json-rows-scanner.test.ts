@@ -3,7 +3,12 @@ import { JsonRowsScanner, type ScanStatus } from '../../../src/couch/json-rows-s
 import { Random } from '../../harness/random.js';
 
 const rows = [
-  { seq: 1, id: '+14155550100', changes: [{ rev: '1-a' }], doc: { _id: '+14155550100', s: 'quote " brace } bracket ] comma , backslash \\ end', n: [1, [2, { x: '}' }]] } },
+  {
+    seq: 1,
+    id: '+14155550100',
+    changes: [{ rev: '1-a' }],
+    doc: { _id: '+14155550100', s: 'quote " brace } bracket ] comma , backslash \\ end', n: [1, [2, { x: '}' }]] },
+  },
   { seq: '2-g1AAAA', id: '+14155550101', deleted: true, doc: { _id: '+14155550101', u: 'ünïcödé ☎ \u2028', e: '\\"' } },
   { seq: 3, id: '+14155550102', doc: { _id: '+14155550102', big: 'y'.repeat(5000) } },
 ];

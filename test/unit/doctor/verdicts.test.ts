@@ -26,8 +26,14 @@ describe('doctor verdicts (pure)', () => {
     expect(judgeCouchVersion({ status: 200, body: { couchdb: 'Welcome', version: '3.3.3' } })).toMatchObject({ status: 'ok', message: 'CouchDB 3.3.3' });
     expect(judgeCouchVersion({ status: 200, body: { couchdb: 'Welcome', version: '2.3.1' } }).status).toBe('warn');
     expect(judgeCouchVersion({ status: 200, body: { hello: 1 } }).status).toBe('fail');
-    expect(judgeAdminRights({ status: 200 }, { status: 403 })).toMatchObject({ status: 'fail', message: expect.stringMatching(/^not a server admin \(_db_updates 403\)/) });
-    expect(judgeAdminRights({ status: 200 }, { status: 404 })).toMatchObject({ status: 'warn', message: expect.stringContaining('NUMBERS_SYNC_POLL_INTERVAL_MS') });
+    expect(judgeAdminRights({ status: 200 }, { status: 403 })).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(/^not a server admin \(_db_updates 403\)/),
+    });
+    expect(judgeAdminRights({ status: 200 }, { status: 404 })).toMatchObject({
+      status: 'warn',
+      message: expect.stringContaining('NUMBERS_SYNC_POLL_INTERVAL_MS'),
+    });
     expect(judgeAdminRights({ status: 200 }, { status: 200 }).status).toBe('ok');
   });
 
@@ -53,16 +59,33 @@ describe('doctor verdicts (pure)', () => {
   it('persistence: AOF or RDB save points are ok; none, unknown or failing warn with the replay cost', () => {
     const info = (text: string) => parseInfo(`# Persistence\r\n${text}`);
     expect(judgePersistence({ info: info('aof_enabled:1'), savePoints: '' }).status).toBe('ok');
-    expect(judgePersistence({ info: info('aof_enabled:0'), savePoints: '3600 1 300 100' })).toMatchObject({ status: 'ok', message: expect.stringContaining('RDB') });
+    expect(judgePersistence({ info: info('aof_enabled:0'), savePoints: '3600 1 300 100' })).toMatchObject({
+      status: 'ok',
+      message: expect.stringContaining('RDB'),
+    });
     expect(judgePersistence({ info: info('aof_enabled:0\r\nrdb_saves:3') }).status).toBe('ok');
-    expect(judgePersistence({ info: info('aof_enabled:0\r\nrdb_saves:0') })).toMatchObject({ status: 'warn', message: expect.stringContaining('CONFIG GET save is refused') });
-    expect(judgePersistence({ info: info('aof_enabled:0'), savePoints: '' })).toMatchObject({ status: 'warn', message: expect.stringContaining('replays every numbers database') });
+    expect(judgePersistence({ info: info('aof_enabled:0\r\nrdb_saves:0') })).toMatchObject({
+      status: 'warn',
+      message: expect.stringContaining('CONFIG GET save is refused'),
+    });
+    expect(judgePersistence({ info: info('aof_enabled:0'), savePoints: '' })).toMatchObject({
+      status: 'warn',
+      message: expect.stringContaining('replays every numbers database'),
+    });
     expect(judgePersistence({ info: info('aof_enabled:1\r\naof_last_write_status:err'), savePoints: '' }).status).toBe('warn');
   });
 
   it('clock: a skew beyond 5 s (past the reading resolution) warns; unread clocks skip', () => {
-    expect(judgeClock([{ source: 'couchdb', offsetMs: 5800, resolutionMs: 1000 }, { source: 'redis', offsetMs: 10, resolutionMs: 0 }]).status).toBe('ok');
-    expect(judgeClock([{ source: 'couchdb', offsetMs: 7000, resolutionMs: 1000 }])).toMatchObject({ status: 'warn', message: expect.stringContaining('couchdb +7.0 s') });
+    expect(
+      judgeClock([
+        { source: 'couchdb', offsetMs: 5800, resolutionMs: 1000 },
+        { source: 'redis', offsetMs: 10, resolutionMs: 0 },
+      ]).status,
+    ).toBe('ok');
+    expect(judgeClock([{ source: 'couchdb', offsetMs: 7000, resolutionMs: 1000 }])).toMatchObject({
+      status: 'warn',
+      message: expect.stringContaining('couchdb +7.0 s'),
+    });
     expect(judgeClock([{ source: 'redis', offsetMs: -6000, resolutionMs: 0 }]).status).toBe('warn');
     expect(judgeClock([{ source: 'redis', resolutionMs: 0, error: 'down' }]).status).toBe('skip');
   });

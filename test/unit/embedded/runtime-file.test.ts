@@ -2,7 +2,14 @@ import { chmod, chown, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { processAlive, readRuntimeRecord, removeRuntimeRecord, runtimeFilePath, untrustedRecordReason, writeRuntimeRecord } from '../../../src/embedded/runtime-file.js';
+import {
+  processAlive,
+  readRuntimeRecord,
+  removeRuntimeRecord,
+  runtimeFilePath,
+  untrustedRecordReason,
+  writeRuntimeRecord,
+} from '../../../src/embedded/runtime-file.js';
 
 describe('embedded services record', () => {
   let dir: string;

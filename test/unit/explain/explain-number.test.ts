@@ -17,8 +17,14 @@ function facts(over: Partial<ExplainFacts> = {}): ExplainFacts {
     numberDoc: { kind: 'doc', doc },
     indexReady: true,
     indexed: { db: DB, accounts: [OWNER, PARENT], entry: data },
-    inAccountSet: new Map([[OWNER, true], [PARENT, true]]),
-    accountDocs: new Map([[OWNER, listed(OWNER)], [PARENT, listed(PARENT)]]),
+    inAccountSet: new Map([
+      [OWNER, true],
+      [PARENT, true],
+    ]),
+    accountDocs: new Map([
+      [OWNER, listed(OWNER)],
+      [PARENT, listed(PARENT)],
+    ]),
     ...over,
   };
 }
@@ -32,12 +38,23 @@ describe('explainNumber (pure)', () => {
   it('all agree: consistent, owner then reserve history', () => {
     const e = explainNumber(facts());
     expect(e.consistent).toBe(true);
-    expect(e.mustList).toEqual([{ accountId: OWNER, rule: 'owner' }, { accountId: PARENT, rule: 'reserve_history' }]);
+    expect(e.mustList).toEqual([
+      { accountId: OWNER, rule: 'owner' },
+      { accountId: PARENT, rule: 'reserve_history' },
+    ]);
     expect(e.hints).toEqual([]);
   });
 
   it('an index behind the doc: the differences and the reindex hint', () => {
-    const e = explainNumber(facts({ indexed: { db: DB, accounts: [OWNER], entry: { ...data, state: 'reserved' } }, inAccountSet: new Map([[OWNER, true], [PARENT, false]]) }));
+    const e = explainNumber(
+      facts({
+        indexed: { db: DB, accounts: [OWNER], entry: { ...data, state: 'reserved' } },
+        inAccountSet: new Map([
+          [OWNER, true],
+          [PARENT, false],
+        ]),
+      }),
+    );
     expect(e.index.agrees).toBe(false);
     expect(e.index.differences).toEqual([`accounts: index [${OWNER}], doc implies [${OWNER}, ${PARENT}]`, 'entry differs in state']);
     expect(e.consistent).toBe(false);
@@ -45,7 +62,14 @@ describe('explainNumber (pure)', () => {
   });
 
   it('a missing account database is reported, not drift; a deleted doc is listed nowhere', () => {
-    const e = explainNumber(facts({ accountDocs: new Map([[OWNER, { kind: 'doc', doc: { [N]: entryFor(data, OWNER) } }], [PARENT, { kind: 'no_database' }]]) }));
+    const e = explainNumber(
+      facts({
+        accountDocs: new Map([
+          [OWNER, { kind: 'doc', doc: { [N]: entryFor(data, OWNER) } }],
+          [PARENT, { kind: 'no_database' }],
+        ]),
+      }),
+    );
     expect(e.accounts.find((a) => a.accountId === PARENT)?.entry).toBe('no_database');
     expect(e.consistent).toBe(true);
     expect(e.hints).toEqual([expect.stringContaining(`account ${PARENT} has no database`)]);
@@ -64,6 +88,8 @@ describe('explainNumber (pure)', () => {
       mustList: [],
       consistent: true,
     });
-    expect(explainNumber(facts({ numberDoc: { kind: 'no_database' }, indexed: undefined, inAccountSet: new Map(), accountDocs: new Map() })).doc.status).toBe('no_database');
+    expect(explainNumber(facts({ numberDoc: { kind: 'no_database' }, indexed: undefined, inAccountSet: new Map(), accountDocs: new Map() })).doc.status).toBe(
+      'no_database',
+    );
   });
 });

@@ -75,7 +75,10 @@ describe('workersCheck', () => {
   it('is ok only when running on a ready blocking connection', () => {
     expect(workersCheck({ running: true, blockingConnection: 'ready' }).ok).toBe(true);
     expect(workersCheck({ running: false, blockingConnection: 'ready' })).toEqual({ ok: false, detail: 'rebuild worker is not running' });
-    expect(workersCheck({ running: true, blockingConnection: 'reconnecting' })).toEqual({ ok: false, detail: "rebuild worker's Redis connection is reconnecting" });
+    expect(workersCheck({ running: true, blockingConnection: 'reconnecting' })).toEqual({
+      ok: false,
+      detail: "rebuild worker's Redis connection is reconnecting",
+    });
     expect(workersCheck({ running: true, blockingConnection: 'closed' }).ok).toBe(false);
   });
 });
@@ -116,6 +119,9 @@ describe('withQueueState', () => {
   it('adds a failing queue check only when the queue is paused', () => {
     expect(withQueueState(ready, { paused: false })).toBe(ready);
     expect(withQueueState(ready, { paused: undefined })).toBe(ready);
-    expect(withQueueState(ready, { paused: true })).toEqual({ ready: false, checks: { ...ready.checks, queue: { ok: false, detail: 'rebuild queue is paused: no worker takes jobs' } } });
+    expect(withQueueState(ready, { paused: true })).toEqual({
+      ready: false,
+      checks: { ...ready.checks, queue: { ok: false, detail: 'rebuild queue is paused: no worker takes jobs' } },
+    });
   });
 });

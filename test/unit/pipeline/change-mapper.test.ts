@@ -62,7 +62,12 @@ describe('mapChanges', () => {
   it('reports one warning per doc, with counts and a bounded sample', () => {
     const junk = Array.from({ length: 1000 }, (_, i) => `junk-${i}`);
     const out = mapChanges(DB, [
-      { id: '+14155550100', seq: 1, changes: [{ rev: '3-a' }], doc: { _id: '+14155550100', pvt_state: 'reserved', pvt_assigned_to: A, pvt_reserve_history: [B, ...junk], pvt_features: [1, 2] } },
+      {
+        id: '+14155550100',
+        seq: 1,
+        changes: [{ rev: '3-a' }],
+        doc: { _id: '+14155550100', pvt_state: 'reserved', pvt_assigned_to: A, pvt_reserve_history: [B, ...junk], pvt_features: [1, 2] },
+      },
     ]);
     expect(out.warnings).toHaveLength(1);
     expect(out.warnings[0]).toMatchObject({ id: '+14155550100', rev: '3-a', reasons: { history_truncated: 1, bad_history_id: 999, bad_feature: 2 } });
@@ -70,7 +75,7 @@ describe('mapChanges', () => {
     expect(out.changes[0]?.value?.accounts).toEqual([A, B].sort());
   });
 
-  it('quarantines a doc by id: removed from the index when the id is the database\'s, reported as too_large', () => {
+  it("quarantines a doc by id: removed from the index when the id is the database's, reported as too_large", () => {
     const mapper = new PageMapper(DB);
     mapper.add({ id: '+14155550100', seq: 1, doc: { _id: '+14155550100', pvt_state: 'in_service', pvt_assigned_to: A } });
     mapper.quarantine('+14155550100', '2-b', 'too big');

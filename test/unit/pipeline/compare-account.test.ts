@@ -8,7 +8,19 @@ const envelope = { _id: 'phone_numbers', pvt_type: 'phone_numbers', pvt_vsn: '1'
 
 describe('compareAccount', () => {
   it('agrees with a correct doc, ignoring locality', () => {
-    const doc = { ...envelope, '+14155550100': { state: 'in_service', features: [], assigned_to: A, on_subaccount: false, used_by: '', created: 1, updated: 2, locality: { city: 'SF' } } };
+    const doc = {
+      ...envelope,
+      '+14155550100': {
+        state: 'in_service',
+        features: [],
+        assigned_to: A,
+        on_subaccount: false,
+        used_by: '',
+        created: 1,
+        updated: 2,
+        locality: { city: 'SF' },
+      },
+    };
     expect(compareAccount(A, new Map([['+14155550100', data]]), doc)).toBeUndefined();
   });
 
@@ -19,7 +31,14 @@ describe('compareAccount', () => {
       '+14155550100': { state: 'reserved' },
       '+14155550199': { state: 'in_service' },
     };
-    const drift = compareAccount(A, new Map([['+14155550100', data], ['+14155550101', data]]), doc);
+    const drift = compareAccount(
+      A,
+      new Map([
+        ['+14155550100', data],
+        ['+14155550101', data],
+      ]),
+      doc,
+    );
     expect(drift).toMatchObject({ missing: ['+14155550101'], extra: ['+14155550199'], envelope: ['pvt_vsn'] });
     expect(drift?.wrong.map((w) => w.number)).toEqual(['+14155550100']);
   });

@@ -29,12 +29,19 @@ describe('REDIS_SENTINELS', () => {
 
   it('rejects every bad entry, naming it', () => {
     expect(parseSentinels('10.0.0.1,host:0,host:70000,:26379,a:1')).toEqual({
-      problems: ["'10.0.0.1' is not host:port (port 1-65535)", "'host:0' is not host:port (port 1-65535)", "'host:70000' is not host:port (port 1-65535)", "':26379' is not host:port (port 1-65535)"],
+      problems: [
+        "'10.0.0.1' is not host:port (port 1-65535)",
+        "'host:0' is not host:port (port 1-65535)",
+        "'host:70000' is not host:port (port 1-65535)",
+        "':26379' is not host:port (port 1-65535)",
+      ],
     });
   });
 
   it('refuses at start-up: bad host:port, sentinels without a name, a name or passwords without sentinels, REDIS_URL with sentinels', () => {
-    expect(problems({ REDIS_SENTINELS: '10.0.0.1', REDIS_SENTINEL_NAME: 'm' })).toContain("REDIS_SENTINELS: must be host:port,host:port,... ('10.0.0.1' is not host:port (port 1-65535))");
+    expect(problems({ REDIS_SENTINELS: '10.0.0.1', REDIS_SENTINEL_NAME: 'm' })).toContain(
+      "REDIS_SENTINELS: must be host:port,host:port,... ('10.0.0.1' is not host:port (port 1-65535))",
+    );
     expect(problems({ REDIS_SENTINELS: '10.0.0.1:26379' })).toContain('REDIS_SENTINELS needs REDIS_SENTINEL_NAME');
     expect(problems({ REDIS_SENTINEL_NAME: 'm' })).toContain('REDIS_SENTINEL_NAME is set without REDIS_SENTINELS');
     expect(problems({ REDIS_PASSWORD: 'pw-data' })).toContain('REDIS_PASSWORD is for the data nodes behind REDIS_SENTINELS');
@@ -53,12 +60,24 @@ describe('the Redis target of a config', () => {
   it('reads both passwords from files, shows no secret, and scrubs both from logs', () => {
     writeFileSync(join(dir, 'data'), 'data-pw-1\n');
     writeFileSync(join(dir, 'sentinel'), 'sentinel-pw-2\n');
-    const config = loadConfig({ REDIS_SENTINELS: '10.0.0.1:26379,10.0.0.2:26379', REDIS_SENTINEL_NAME: 'nsync', REDIS_PASSWORD_FILE: join(dir, 'data'), REDIS_SENTINEL_PASSWORD_FILE: join(dir, 'sentinel') });
+    const config = loadConfig({
+      REDIS_SENTINELS: '10.0.0.1:26379,10.0.0.2:26379',
+      REDIS_SENTINEL_NAME: 'nsync',
+      REDIS_PASSWORD_FILE: join(dir, 'data'),
+      REDIS_SENTINEL_PASSWORD_FILE: join(dir, 'sentinel'),
+    });
     const target = configuredRedisTarget(config)!;
     expect(target).toEqual({
       redisUrl: "sentinel master 'nsync' via 10.0.0.1:26379,10.0.0.2:26379",
       redisPassword: 'data-pw-1',
-      redisSentinel: { name: 'nsync', sentinelPassword: 'sentinel-pw-2', sentinels: [{ host: '10.0.0.1', port: 26379 }, { host: '10.0.0.2', port: 26379 }] },
+      redisSentinel: {
+        name: 'nsync',
+        sentinelPassword: 'sentinel-pw-2',
+        sentinels: [
+          { host: '10.0.0.1', port: 26379 },
+          { host: '10.0.0.2', port: 26379 },
+        ],
+      },
     });
     expect(configSecrets(config)).toEqual(expect.arrayContaining(['data-pw-1', 'sentinel-pw-2']));
   });
@@ -71,7 +90,14 @@ describe('the Redis target of a config', () => {
   it('gives a child process exactly its Redis variables, overriding inherited _FILE twins', () => {
     const target = configuredRedisTarget(loadConfig({ REDIS_SENTINELS: '[::1]:26379', REDIS_SENTINEL_NAME: 'nsync', REDIS_PASSWORD: 'data-pw' }))!;
     const env = redisChildEnv(target);
-    expect(env).toMatchObject({ REDIS_SENTINELS: '[::1]:26379', REDIS_SENTINEL_NAME: 'nsync', REDIS_PASSWORD: 'data-pw', REDIS_URL: undefined, REDIS_URL_FILE: undefined, REDIS_PASSWORD_FILE: undefined });
+    expect(env).toMatchObject({
+      REDIS_SENTINELS: '[::1]:26379',
+      REDIS_SENTINEL_NAME: 'nsync',
+      REDIS_PASSWORD: 'data-pw',
+      REDIS_URL: undefined,
+      REDIS_URL_FILE: undefined,
+      REDIS_PASSWORD_FILE: undefined,
+    });
     // What the child reads back is the same target.
     const defined = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as Record<string, string>;
     expect(configuredRedisTarget(loadConfig(defined))).toEqual(target);

@@ -54,16 +54,7 @@ describe('buildAccountDoc: creating', () => {
     expect(changed).toBe(true);
     expect(doc).toEqual({ ...envelope(), [N1]: ENTRY });
     expect(PHONE_NUMBERS_DOC_ID).toBe('phone_numbers');
-    expect(Object.keys(doc)).toEqual([
-      '_id',
-      'pvt_type',
-      'pvt_vsn',
-      'pvt_account_db',
-      'pvt_account_id',
-      'pvt_created',
-      'pvt_modified',
-      N1,
-    ]);
+    expect(Object.keys(doc)).toEqual(['_id', 'pvt_type', 'pvt_vsn', 'pvt_account_db', 'pvt_account_id', 'pvt_created', 'pvt_modified', N1]);
   });
 
   it('an empty doc is still created (the account db exists)', () => {
@@ -82,12 +73,9 @@ describe('buildAccountDoc: creating', () => {
 });
 
 describe('buildAccountDoc: security', () => {
-  it.each(['_users', '../x', 'account/..', A.toUpperCase(), A.slice(1), `${A}0`, '', null, 5])(
-    'throws InvalidAccountIdError for %j',
-    (id) => {
-      expect(() => buildAccountDoc({ accountId: id as string, entries: {}, now: T1 })).toThrow(InvalidAccountIdError);
-    },
-  );
+  it.each(['_users', '../x', 'account/..', A.toUpperCase(), A.slice(1), `${A}0`, '', null, 5])('throws InvalidAccountIdError for %j', (id) => {
+    expect(() => buildAccountDoc({ accountId: id as string, entries: {}, now: T1 })).toThrow(InvalidAccountIdError);
+  });
 
   it.each(['_id', 'pvt_account_id', 'junk', '__proto__', '+1'])('rejects entry key %j', (k) => {
     const entries = new Map([[k, DATA]]);
@@ -95,9 +83,7 @@ describe('buildAccountDoc: security', () => {
   });
 
   it('a hostile __proto__ key in the existing doc is dropped, never pollutes', () => {
-    const existing = JSON.parse(
-      `{"_id":"phone_numbers","__proto__":{"polluted":true},"pvt_x":1,"_rev":"1-a"}`,
-    ) as Record<string, unknown>;
+    const existing = JSON.parse(`{"_id":"phone_numbers","__proto__":{"polluted":true},"pvt_x":1,"_rev":"1-a"}`) as Record<string, unknown>;
     const { doc, changed } = buildAccountDoc({ accountId: A, existing, entries: {}, now: T1 });
     expect(changed).toBe(true);
     expect(Object.hasOwn(doc, '__proto__')).toBe(false);
@@ -146,9 +132,7 @@ describe('buildAccountDoc: envelope', () => {
       pvt_auth_user_id: 'u',
     });
     const { doc, changed } = buildAccountDoc({ accountId: A, existing, entries: {}, now: T2 });
-    expect(doc).toEqual(
-      envelope({ _rev: '3-abc', _attachments: attachments, pvt_tree: [B], pvt_auth_user_id: 'u', pvt_modified: T2 }),
-    );
+    expect(doc).toEqual(envelope({ _rev: '3-abc', _attachments: attachments, pvt_tree: [B], pvt_auth_user_id: 'u', pvt_modified: T2 }));
     expect(Object.keys(doc)).toEqual([
       '_id',
       '_rev',
@@ -183,16 +167,7 @@ describe('buildAccountDoc: entries', () => {
     const { doc, changed } = buildAccountDoc({ accountId: A, existing, entries: { [N1]: DATA }, now: T2 });
     expect(changed).toBe(true);
     expect(doc[N1]).toEqual({ ...ENTRY, locality });
-    expect(Object.keys(doc[N1] as object)).toEqual([
-      'state',
-      'features',
-      'assigned_to',
-      'on_subaccount',
-      'used_by',
-      'created',
-      'updated',
-      'locality',
-    ]);
+    expect(Object.keys(doc[N1] as object)).toEqual(['state', 'features', 'assigned_to', 'on_subaccount', 'used_by', 'created', 'updated', 'locality']);
   });
 
   it('keeps a locality key even when its value is null', () => {
@@ -231,7 +206,15 @@ describe('buildAccountDoc: no-op rule', () => {
 
   it('key order does not matter', () => {
     const existing = {
-      [N1]: { updated: DATA.updated, created: DATA.created, used_by: 'callflow', on_subaccount: false, assigned_to: A, features: DATA.features, state: 'in_service' },
+      [N1]: {
+        updated: DATA.updated,
+        created: DATA.created,
+        used_by: 'callflow',
+        on_subaccount: false,
+        assigned_to: A,
+        features: DATA.features,
+        state: 'in_service',
+      },
       pvt_modified: 1,
       pvt_created: T1,
       pvt_account_id: A,

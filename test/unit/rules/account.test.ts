@@ -1,13 +1,7 @@
 // docs/rules.md "Databases and ids": an account id is exactly 32 characters of [0-9a-z], and
 // nothing else is ever turned into a database name.
 import { describe, expect, it } from 'vitest';
-import {
-  InvalidAccountIdError,
-  accountDbName,
-  accountIdFromDbName,
-  encodedAccountDbName,
-  isAccountId,
-} from '../../../src/rules/account.js';
+import { InvalidAccountIdError, accountDbName, accountIdFromDbName, encodedAccountDbName, isAccountId } from '../../../src/rules/account.js';
 
 const ID = '43579fc0a3aa11e29e960800200c9a66';
 /** KAZOO's own fixture data uses ids like this one (not hex). */

@@ -32,12 +32,9 @@ describe('listingAccounts', () => {
     expect(listingAccounts(info({ state }))).toEqual([C]);
   });
 
-  it.each(['available', 'released', 'disconnected', 'deleted', 'aging', 'port_rejected', 'weird'])(
-    'owner does not list in state %s',
-    (state) => {
-      expect(listingAccounts(info({ state }))).toEqual([]);
-    },
-  );
+  it.each(['available', 'released', 'disconnected', 'deleted', 'aging', 'port_rejected', 'weird'])('owner does not list in state %s', (state) => {
+    expect(listingAccounts(info({ state }))).toEqual([]);
+  });
 
   it.each(['available', 'released', 'disconnected', 'weird'])('history accounts list in any state (%s)', (state) => {
     expect(listingAccounts(info({ state, history: [P, D] }))).toEqual([P, D]);

@@ -101,12 +101,9 @@ describe('readNumberDoc: invalid docs', () => {
     expect(readNumberDoc(doc({ _id: id }), DB)).toMatchObject({ ok: false, reason: 'bad_id' });
   });
 
-  it.each(['numbers/+1212', 'numbers/managed', 'numbers%2F%2B1415', 'numbers/+14158', ''])(
-    'wrong_database when found in %j',
-    (db) => {
-      expect(readNumberDoc(doc(), db)).toMatchObject({ ok: false, reason: 'wrong_database' });
-    },
-  );
+  it.each(['numbers/+1212', 'numbers/managed', 'numbers%2F%2B1415', 'numbers/+14158', ''])('wrong_database when found in %j', (db) => {
+    expect(readNumberDoc(doc(), db)).toMatchObject({ ok: false, reason: 'wrong_database' });
+  });
 
   it.each([
     ['missing', {}],
@@ -120,18 +117,7 @@ describe('readNumberDoc: invalid docs', () => {
     expect(readNumberDoc(d, DB)).toMatchObject({ ok: false, reason: 'bad_state' });
   });
 
-  it.each([
-    '_users',
-    '../x',
-    'account/..',
-    A.toUpperCase(),
-    A.slice(1),
-    `${A}0`,
-    42,
-    true,
-    [A],
-    { id: A },
-  ])('bad_owner for pvt_assigned_to %j', (owner) => {
+  it.each(['_users', '../x', 'account/..', A.toUpperCase(), A.slice(1), `${A}0`, 42, true, [A], { id: A }])('bad_owner for pvt_assigned_to %j', (owner) => {
     expect(readNumberDoc(doc({ pvt_assigned_to: owner }), DB)).toMatchObject({ ok: false, reason: 'bad_owner' });
   });
 
@@ -144,9 +130,7 @@ describe('readNumberDoc: invalid docs', () => {
 
 describe('readNumberDoc: state', () => {
   it('prefers pvt_state', () => {
-    expect(ok(readNumberDoc(doc({ pvt_state: 'reserved', pvt_number_state: 'in_service' }), DB)).info.state).toBe(
-      'reserved',
-    );
+    expect(ok(readNumberDoc(doc({ pvt_state: 'reserved', pvt_number_state: 'in_service' }), DB)).info.state).toBe('reserved');
   });
   it('falls back to pvt_number_state (older KAZOO docs)', () => {
     const d = doc({ pvt_number_state: 'port_in' });
@@ -183,9 +167,7 @@ describe('readNumberDoc: deleted docs', () => {
     expect(ok(readNumberDoc(doc({ pvt_deleted: 'true', _deleted: 1 }), DB)).info.deleted).toBe(false);
   });
   it('bad owner / state / junk do not matter once deleted', () => {
-    const r = ok(
-      readNumberDoc(doc({ pvt_deleted: true, pvt_assigned_to: '../x', pvt_state: 5, pvt_features: 7 }), DB),
-    );
+    const r = ok(readNumberDoc(doc({ pvt_deleted: true, pvt_assigned_to: '../x', pvt_state: 5, pvt_features: 7 }), DB));
     expect(r.info).toMatchObject({ deleted: true, state: '' });
     expect(r.info.owner).toBeUndefined();
     expect(r.warnings).toEqual([]);
@@ -209,10 +191,7 @@ describe('readNumberDoc: reserve history', () => {
   it('ignores invalid ids with a warning each', () => {
     const r = ok(readNumberDoc(doc({ pvt_reserve_history: [B, '_users', null, A.toUpperCase(), 7] }), DB));
     expect(r.info.history).toEqual([B]);
-    expect(reasons(readNumberDoc(doc({ pvt_reserve_history: [B, '_users', null] }), DB))).toEqual([
-      'bad_history_id',
-      'bad_history_id',
-    ]);
+    expect(reasons(readNumberDoc(doc({ pvt_reserve_history: [B, '_users', null] }), DB))).toEqual(['bad_history_id', 'bad_history_id']);
     expect(r.warnings[0]!.detail).toContain(NUM);
   });
   it.each([A, { A: true }, 5, true])('non-array %j counts as empty with a warning', (h) => {
@@ -246,18 +225,11 @@ describe('readNumberDoc: features', () => {
     expect(ok(readNumberDoc(doc({ pvt_features: f }), DB)).info.features).toEqual(['__proto__', 'cnam']);
   });
   it('duplicates removed, order kept', () => {
-    expect(ok(readNumberDoc(doc({ pvt_features: ['x', 'y', 'x', 'z', 'y'] }), DB)).info.features).toEqual([
-      'x',
-      'y',
-      'z',
-    ]);
+    expect(ok(readNumberDoc(doc({ pvt_features: ['x', 'y', 'x', 'z', 'y'] }), DB)).info.features).toEqual(['x', 'y', 'z']);
   });
   it.each(['wnm_local', 'knm_local'])('%s appends "local"', (mod) => {
     expect(ok(readNumberDoc(doc({ pvt_module_name: mod }), DB)).info.features).toEqual(['local']);
-    expect(ok(readNumberDoc(doc({ pvt_module_name: mod, pvt_features: ['cnam'] }), DB)).info.features).toEqual([
-      'cnam',
-      'local',
-    ]);
+    expect(ok(readNumberDoc(doc({ pvt_module_name: mod, pvt_features: ['cnam'] }), DB)).info.features).toEqual(['cnam', 'local']);
   });
   it('"local" is not appended twice', () => {
     const d = doc({ pvt_module_name: 'wnm_local', pvt_features: ['local', 'cnam'] });

@@ -26,9 +26,16 @@ describe('ReadBudget', () => {
 
 describe('reindex output', () => {
   it('names each repair kind, or says the index was correct', () => {
-    expect(reindexLine({ db: 'numbers/+1415', read: 3, repairs: { owner: 1, stale: 2 }, ms: 120 })).toBe('numbers/+1415  read 3 rows: repaired owner 1, stale 2 (0.1 s)');
+    expect(reindexLine({ db: 'numbers/+1415', read: 3, repairs: { owner: 1, stale: 2 }, ms: 120 })).toBe(
+      'numbers/+1415  read 3 rows: repaired owner 1, stale 2 (0.1 s)',
+    );
     expect(reindexLine({ db: 'numbers/+1212', read: 1, repairs: {}, ms: 0 })).toBe('numbers/+1212  read 1 row: index correct (0.0 s)');
     expect(reindexLine({ db: 'numbers/+1999', error: 'Database does not exist.' })).toBe('numbers/+1999  failed: Database does not exist.');
-    expect(reindexSummary([{ db: 'a', read: 1, repairs: { owner: 1 }, ms: 1 }, { db: 'b', error: 'x' }])).toBe('reindex: 2 numbers databases, 1 repaired, 1 failed');
+    expect(
+      reindexSummary([
+        { db: 'a', read: 1, repairs: { owner: 1 }, ms: 1 },
+        { db: 'b', error: 'x' },
+      ]),
+    ).toBe('reindex: 2 numbers databases, 1 repaired, 1 failed');
   });
 });

@@ -32,7 +32,10 @@ describe('numberRepair', () => {
   });
 
   it('rewrites a number whose value is right but whose sets are not: remove, then store, in one batch', () => {
-    const changes = [{ number: '+1', value: value([A]) }, { number: '+2', value: value([A]) }];
+    const changes = [
+      { number: '+1', value: value([A]) },
+      { number: '+2', value: value([A]) },
+    ];
     expect(repairedChanges(changes, ['membership', undefined])).toEqual([{ number: '+1' }, changes[0], changes[1]]);
   });
 });

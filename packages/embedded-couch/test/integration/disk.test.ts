@@ -41,7 +41,12 @@ describe('on-disk data', () => {
     await server.db.create('numbers/+4420');
     await server.db.create('gone');
     const db = () => server.db.use<Record<string, unknown>>('numbers/+1415');
-    await db().bulk({ docs: [{ _id: '+14155550100', state: 'in_service' }, { _id: '+14155550101', state: 'reserved' }] });
+    await db().bulk({
+      docs: [
+        { _id: '+14155550100', state: 'in_service' },
+        { _id: '+14155550101', state: 'reserved' },
+      ],
+    });
     const local = await db().insert({ _id: '_local/checkpoint', seq: 2 });
     // A view index lives in a sibling leveldb directory; it must not turn into a database.
     await db().insert({ _id: '_design/app', views: { byState: { map: 'function (doc) { emit(doc.state, null); }' } } });

@@ -16,7 +16,11 @@ describe('embedded server: document ETags', () => {
   });
 
   const call = (method: string, path: string, body?: unknown) =>
-    fetch(`${couch.baseUrl}/${db}${path}`, { method, headers: { 'content-type': 'application/json', ...basicAuthHeader(couch.url) }, body: body === undefined ? undefined : JSON.stringify(body) });
+    fetch(`${couch.baseUrl}/${db}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...basicAuthHeader(couch.url) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
 
   it('sends the winning rev, and none with ?conflicts=true while the doc has conflicts', async () => {
     await call('PUT', '');

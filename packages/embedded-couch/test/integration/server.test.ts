@@ -211,10 +211,18 @@ describe('defect 3: continuous _changes is not held back by gzip', () => {
     const { db, name } = await newDb('ct');
     await db.bulk({ docs: [{ _id: 'a' }, { _id: 'b' }, { _id: 'c' }] });
     const timedOut = await raw(couch.url, `/${name}/_changes?feed=continuous&since=now&timeout=300`);
-    expect(timedOut.text.trim().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([{ last_seq: 3, pending: 0 }]);
+    expect(
+      timedOut.text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown),
+    ).toEqual([{ last_seq: 3, pending: 0 }]);
 
     const limited = await raw(couch.url, `/${name}/_changes?feed=continuous&since=0&limit=2&timeout=60000`);
-    const lines = limited.text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = limited.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => l.id ?? 'end')).toEqual(['a', 'b', 'end']);
     expect(lines[2]).toMatchObject({ last_seq: 2 });
   });

@@ -23,7 +23,11 @@ describe('selectDbNames', () => {
   });
 
   it('runs from startkey down to endkey when descending', () => {
-    expect(selectDbNames(names, { descending: true, startkey: 'numbers/\ufff0', endkey: 'numbers/' })).toEqual(['numbers/+4420', 'numbers/+1416', 'numbers/+1415']);
+    expect(selectDbNames(names, { descending: true, startkey: 'numbers/\ufff0', endkey: 'numbers/' })).toEqual([
+      'numbers/+4420',
+      'numbers/+1416',
+      'numbers/+1415',
+    ]);
     expect(selectDbNames(names, { descending: true, limit: 2 })).toEqual(['numbersx', 'numbers/+4420']);
     // Ascending-style bounds in a descending query select nothing, as in CouchDB.
     expect(selectDbNames(names, { descending: true, startkey: 'numbers/', endkey: 'numbers/\ufff0' })).toEqual([]);

@@ -26,7 +26,15 @@ describe('seq codecs', () => {
   it('rejects what it did not issue', () => {
     const codec = opaqueSeqs('couchdb3');
     const good = String(codec.format(5));
-    for (const bad of ['5', 'now', 'garbage', '5-g1AAAA', '5-g1AAAAAAAA', good.slice(0, 24), good.replace(/-g1AAAA(.)/, (_m, c: string) => `-g1AAAA${c === 'A' ? 'B' : 'A'}`)]) {
+    for (const bad of [
+      '5',
+      'now',
+      'garbage',
+      '5-g1AAAA',
+      '5-g1AAAAAAAA',
+      good.slice(0, 24),
+      good.replace(/-g1AAAA(.)/, (_m, c: string) => `-g1AAAA${c === 'A' ? 'B' : 'A'}`),
+    ]) {
       expect(codec.parse(bad), bad).toBeUndefined();
     }
     expect(integerSeqs().parse('12')).toEqual({ n: 12 });

@@ -25,8 +25,10 @@ describe('isAllowedHost', () => {
 
 describe('isJsonType', () => {
   it('is true for JSON types and a missing type, false for what a browser sends without preflight', () => {
-    for (const t of [undefined, '', 'application/json', 'Application/JSON; charset=utf-8', 'application/vnd.x+json']) expect({ t, ok: isJsonType(t) }).toEqual({ t, ok: true });
-    for (const t of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'text/json']) expect({ t, ok: isJsonType(t) }).toEqual({ t, ok: false });
+    for (const t of [undefined, '', 'application/json', 'Application/JSON; charset=utf-8', 'application/vnd.x+json'])
+      expect({ t, ok: isJsonType(t) }).toEqual({ t, ok: true });
+    for (const t of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'text/json'])
+      expect({ t, ok: isJsonType(t) }).toEqual({ t, ok: false });
   });
 });
 
@@ -44,7 +46,8 @@ describe('guardRequest', () => {
   it('passes a JSON POST to loopback', () => expect(status(base)).toBe('ok'));
   it('answers 400 for a foreign Host', () => expect(status({ ...base, headers: { ...base.headers, host: 'evil.example' } })).toBe(400));
   it('answers 403 for any Origin', () => expect(status({ ...base, headers: { ...base.headers, origin: 'http://127.0.0.1:5984' } } as typeof base)).toBe(403));
-  it('answers 413 for a declared body over 64 MB', () => expect(status({ ...base, headers: { ...base.headers, 'content-length': String(64 * 1024 * 1024 + 1) } })).toBe(413));
+  it('answers 413 for a declared body over 64 MB', () =>
+    expect(status({ ...base, headers: { ...base.headers, 'content-length': String(64 * 1024 * 1024 + 1) } })).toBe(413));
   it('answers 415 for a text/plain POST, not for the _session login form or a bodiless POST', () => {
     expect(status({ ...base, headers: { ...base.headers, 'content-type': 'text/plain' } })).toBe(415);
     expect(status({ ...base, first: '_session', headers: { ...base.headers, 'content-type': 'application/x-www-form-urlencoded' } })).toBe('ok');
