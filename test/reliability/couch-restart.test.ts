@@ -29,12 +29,23 @@ describe('CouchDB restart mid-stream (on-disk data, same port)', () => {
     const fx = new CouchFixture(couch.url);
     const log = new LogCapture();
     const prefix = uniquePrefix('couch-restart');
-    daemon = startTestDaemon(testSettings(couch.url, redisUrl(), prefix, { batchSize: 25, rescanIntervalMs: 1000 }), { logger: log.logger });
+    // Once armed, page commits after the first wait until the server is down: the backlog is
+    // then certainly read only in part when CouchDB goes away, however fast the daemon drains.
+    const gate = { armed: false, passed: 0, open: () => {} };
+    const opened = new Promise<void>((resolve) => (gate.open = resolve));
+    const beforeCommit = async () => {
+      if (gate.armed && gate.passed++ >= 1) await opened;
+    };
+    daemon = startTestDaemon(testSettings(couch.url, redisUrl(), prefix, { batchSize: 25, rescanIntervalMs: 1000 }), {
+      logger: log.logger,
+      hooks: { beforeCommit },
+    });
     await load.step(200);
     await waitForConvergence(fx, load, redisUrl(), prefix);
 
     // A backlog the daemon is still reading when the server goes away.
     const from = log.mark();
+    gate.armed = true;
     await load.step(SOAK ? 10_000 : 1500);
     await log.waitForLog((r) => r.msg === 'changes page applied', 'the backlog being read', { from });
     const seqs = await Promise.all(load.dbs.map((db) => fx.couch.request<{ update_seq: unknown }>({ db, path: '' })));
@@ -44,6 +55,7 @@ describe('CouchDB restart mid-stream (on-disk data, same port)', () => {
     // Seqs are opaque: only equality with the update_seq of the same server run tells.
     const checkpoints = await daemon.index.checkpoints();
     expect(load.dbs.some((db, i) => JSON.stringify(checkpoints.get(db) ?? null) !== JSON.stringify(seqs[i]!.update_seq))).toBe(true);
+    gate.open();
     const down = log.mark();
     // Down until several retries of some database were logged, so the backoff can be seen.
     await log.waitForLog(() => maxRetries(log.records(down)) >= 3, 'repeated drain retries', { from: down });
