@@ -1,16 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
+import { heldDrainer } from '../harness/held-drainer.js';
 import { listenerIndex } from '../harness/listener-index.js';
 import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import { freshNumbers, freshPrefixes } from '../harness/ids.js';
 import type { CouchFixture } from '../harness/numbers.js';
-import { CouchClient } from '../../src/couch/couch-client.js';
 import { CheckpointMovedError, type NumberIndex } from '../../src/index/number-index.js';
-import { RebuildOutbox } from '../../src/queue/outbox.js';
-import type { RebuildQueue } from '../../src/queue/rebuild-queue.js';
-import { DbDrainer } from '../../src/listener/db-drainer.js';
-import { Metrics } from '../../src/metrics/metrics.js';
 
 const A = 'c4c40000c4c40000c4c40000c4c40000';
 
@@ -58,15 +53,8 @@ describe('checkpoint compare-and-set', () => {
 
   it('a drain whose first page was lost reads it again instead of skipping it', async () => {
     for (const _id of numbers) await fx.putNumber({ _id, pvt_state: 'in_service', pvt_assigned_to: A });
-    const outbox = new RebuildOutbox(index, {} as RebuildQueue);
-    outbox.hold();
     let lost = false;
-    const drainer = new DbDrainer({
-      couch: new CouchClient({ url: couch.url }),
-      index,
-      outbox,
-      logger: pino({ level: 'silent' }),
-      metrics: new Metrics(),
+    const drainer = heldDrainer(couch.url, index, {
       batchSize: 2,
       // After the first page, Redis "loses" it: its numbers and the checkpoint it moved.
       afterBatch: async () => {
@@ -92,16 +80,7 @@ describe('checkpoint compare-and-set', () => {
     const put = (n: string) => fx.putNumber({ _id: n, pvt_state: 'in_service', pvt_assigned_to: A });
     const drain = () => drainer.drain(epoch, other, new AbortController().signal);
     for (const n of batch.slice(0, 2)) await put(n);
-    const outbox = new RebuildOutbox(index, {} as RebuildQueue);
-    outbox.hold();
-    const drainer = new DbDrainer({
-      couch: new CouchClient({ url: couch.url }),
-      index,
-      outbox,
-      logger: pino({ level: 'silent' }),
-      metrics: new Metrics(),
-      batchSize: 10,
-    });
+    const drainer = heldDrainer(couch.url, index, { batchSize: 10 });
     const reads = vi.spyOn(index, 'checkpoint');
     await drain();
     expect(reads).toHaveBeenCalledTimes(1);

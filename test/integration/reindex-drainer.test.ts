@@ -1,15 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
+import { heldDrainer } from '../harness/held-drainer.js';
 import { listenerIndex } from '../harness/listener-index.js';
 import { privateCouchWith, redisUrl, uniquePrefix, type CouchHandle } from '../harness/servers.js';
 import type { CouchFixture } from '../harness/numbers.js';
-import { CouchClient } from '../../src/couch/couch-client.js';
 import type { NumberIndex } from '../../src/index/number-index.js';
-import { RebuildOutbox } from '../../src/queue/outbox.js';
-import type { RebuildQueue } from '../../src/queue/rebuild-queue.js';
-import { DbDrainer } from '../../src/listener/db-drainer.js';
-import { Metrics } from '../../src/metrics/metrics.js';
+import type { DbDrainer } from '../../src/listener/db-drainer.js';
 
 const A = 'a3ee0000a3ee0000a3ee0000a3ee0000';
 
@@ -28,16 +24,7 @@ describe('DbDrainer.reindex', () => {
     index = await listenerIndex(redis, uniquePrefix('reindex-drainer'));
     epoch = await index.resetEpoch();
     await index.markReady(epoch);
-    const outbox = new RebuildOutbox(index, {} as RebuildQueue);
-    outbox.hold(); // no queue here: affected accounts stay marked in the outbox
-    drainer = new DbDrainer({
-      couch: new CouchClient({ url: couch.url }),
-      index,
-      outbox,
-      logger: pino({ level: 'silent' }),
-      metrics: new Metrics(),
-      batchSize: 2,
-    });
+    drainer = heldDrainer(couch.url, index, { batchSize: 2 });
   });
 
   afterAll(async () => {
@@ -69,14 +56,7 @@ describe('DbDrainer.reindex', () => {
   it('tells a reindex request merged with a forget its outcome when the forget fails', async () => {
     // A view whose writes Redis refuses (the lease is not its owner's): the forget fails first.
     const refused = index.fencedBy({ owner: 'not-the-lease-holder' });
-    const other = new DbDrainer({
-      couch: new CouchClient({ url: couch.url }),
-      index: refused,
-      outbox: new RebuildOutbox(refused, {} as RebuildQueue),
-      logger: pino({ level: 'silent' }),
-      metrics: new Metrics(),
-      batchSize: 2,
-    });
+    const other = heldDrainer(couch.url, refused, { batchSize: 2 });
     let told: unknown;
     await expect(
       other.run(epoch, 'numbers/+1415', { forget: true, reindex: [{ reason: 'sweep', done: (o) => (told = o) }] }, new AbortController().signal),
