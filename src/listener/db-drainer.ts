@@ -257,9 +257,8 @@ export class DbDrainer {
     const { index, outbox } = this.opts;
     const numbers = [...new Set([...(await index.numbersOfDb(db)), ...(await index.numbersIndexedUnder(db))])];
     for (let i = 0; i < numbers.length; i += 500) {
-      const token = outbox.newToken();
       const chunk = numbers.slice(i, i + 500).map((number) => ({ number }));
-      await outbox.deliver(token, await index.commit(epoch, db, chunk, undefined, token));
+      await outbox.commit((token) => index.commit(epoch, db, chunk, undefined, token));
     }
     await index.forgetDb(db);
     this.committed.delete(db);
@@ -318,9 +317,8 @@ export class DbDrainer {
     const indexed = new Set([...(await index.numbersOfDb(db)), ...(await index.numbersIndexedUnder(db))]);
     const stale = [...indexed].filter((n) => !listed.has(n));
     for (let i = 0; i < stale.length; i += STALE_CHUNK) {
-      const token = outbox.newToken();
       const chunk = stale.slice(i, i + STALE_CHUNK).map((number) => ({ number }));
-      await outbox.deliver(token, await index.commit(epoch, db, chunk, undefined, token));
+      await outbox.commit((token) => index.commit(epoch, db, chunk, undefined, token));
     }
     if (stale.length > 0) addRepair(repairs, 'stale', stale.length);
     await index.setDbInstance(db, JSON.stringify(instance));
@@ -373,20 +371,21 @@ export class DbDrainer {
     const { index, outbox, metrics } = this.opts;
     this.report(db, page.mapped);
     const changes = pass.onPage ? await pass.onPage(page.mapped.changes, page.rows) : page.mapped.changes;
-    const token = outbox.newToken();
     const seq = pass.fromStart && !last ? undefined : page.lastSeq;
-    let affected: string[];
-    try {
-      affected = await index.commit(epoch, db, changes, seq, token, cursor.readFrom);
-    } catch (err) {
-      // Lease lost, index lost, or a refused page: what is stored is not known any more.
-      this.committed.delete(db);
-      throw err;
-    }
-    if (seq !== undefined) this.committed.set(db, { epoch, seq });
-    if (cursor.readFrom && seq !== undefined) cursor.readFrom = { checkpoint: seq };
-    metrics.changesProcessed.inc({ db }, page.rows);
-    await outbox.deliver(token, affected);
+    const affected = await outbox.commit(async (token) => {
+      let marked: string[];
+      try {
+        marked = await index.commit(epoch, db, changes, seq, token, cursor.readFrom);
+      } catch (err) {
+        // Lease lost, index lost, or a refused page: what is stored is not known any more.
+        this.committed.delete(db);
+        throw err;
+      }
+      if (seq !== undefined) this.committed.set(db, { epoch, seq });
+      if (cursor.readFrom && seq !== undefined) cursor.readFrom = { checkpoint: seq };
+      metrics.changesProcessed.inc({ db }, page.rows);
+      return marked;
+    });
     this.opts.logger.debug({ db, since, rows: page.rows, accounts: affected.length, cut: page.cut }, 'changes page applied');
     await this.opts.afterBatch?.(db, page.rows);
   }

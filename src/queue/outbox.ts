@@ -26,22 +26,32 @@ export class RebuildOutbox {
     private readonly logger?: Logger,
   ) {}
 
-  newToken(): string {
-    return randomUUID();
-  }
-
   hold(): void {
     this.held = true;
   }
 
   /**
-   * Enqueues accounts marked by one batch, unless held. A failed enqueue does not fail the
-   * caller (the batch is committed, its marks are kept): it schedules a redelivery. Losing the
-   * lease or the index still throws, as the session must end.
+   * Runs `commit` (an index batch that marks the accounts it affects under `token`), then
+   * enqueues those accounts unless held. The token counts as in flight from before the commit
+   * until its delivery ends, so a flush in between leaves its marks to this delivery (else one
+   * change could make two jobs, the second added while the first runs). A failed enqueue does
+   * not fail the caller (the batch is committed, its marks are kept): it schedules a
+   * redelivery. A failed commit, a lost lease or a lost index throw.
    */
-  async deliver(token: string, accounts: string[]): Promise<void> {
-    if (this.held || accounts.length === 0) return;
+  async commit(commit: (token: string) => Promise<string[]>): Promise<string[]> {
+    const token = randomUUID();
     this.delivering.add(token);
+    try {
+      const accounts = await commit(token);
+      await this.deliver(token, accounts);
+      return accounts;
+    } finally {
+      this.delivering.delete(token);
+    }
+  }
+
+  private async deliver(token: string, accounts: string[]): Promise<void> {
+    if (this.held || accounts.length === 0) return;
     try {
       await this.queue.request(accounts);
       await this.index.clearDirty(token, accounts);
@@ -52,8 +62,6 @@ export class RebuildOutbox {
         'enqueueing rebuilds failed; the outbox keeps them and retries',
       );
       this.retrySoon();
-    } finally {
-      this.delivering.delete(token);
     }
   }
 
