@@ -108,7 +108,7 @@ export class CouchClient {
   async request<T>(opts: RequestOptions): Promise<T> {
     const deadline = requestDeadline(opts.timeoutMs ?? this.requestTimeoutMs, opts.signal);
     try {
-      return (await this.server.request({
+      const result = (await this.server.request({
         method: opts.method ?? 'get',
         db: opts.db,
         path: opts.path,
@@ -118,6 +118,10 @@ export class CouchClient {
         dontStringify: true,
         signal: deadline.signal,
       } as Parameters<ServerScope['request']>[0])) as T;
+      // nano swallows a failed read of a JSON body (this deadline aborting it included) and
+      // resolves with '': a request whose deadline fired did not succeed, whatever nano says.
+      if (deadline.signal.aborted) throw deadline.signal.reason;
+      return result;
     } catch (err) {
       throw toCouchError(err, `${(opts.method ?? 'get').toUpperCase()} ${opts.db ? `/${opts.db}` : ''}/${opts.path ?? ''}`);
     } finally {
