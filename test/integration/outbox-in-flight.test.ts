@@ -7,6 +7,15 @@ import { freshAccountId } from '../harness/ids.js';
 import { listenerIndex } from '../harness/listener-index.js';
 import { redisUrl, uniquePrefix } from '../harness/servers.js';
 
+/** An outbox whose queue records each request, and an index value listing one fresh account. */
+function recordingOutbox(index: NumberIndex, db: string) {
+  const account = freshAccountId();
+  const requests: string[][] = [];
+  const queue = { request: async (accounts: Iterable<string>) => void requests.push([...accounts]) } as unknown as RebuildQueue;
+  const value = { db, accounts: [account], entry: { state: 'in_service', features: [], assigned_to: account, used_by: '', created: 0, updated: 0 } };
+  return { account, requests, value, outbox: new RebuildOutbox(index, queue) };
+}
+
 /**
  * A flush (every rescan runs one) that reads the marks of a batch just committed, before that
  * batch's own delivery began, requested its accounts too: two requests for one change, and a
@@ -28,11 +37,7 @@ describe('outbox: a batch in flight from before its commit', () => {
   afterAll(() => redis?.disconnect());
 
   it('a flush between the commit and its delivery leaves the marks to that delivery: one request per change', async () => {
-    const A = freshAccountId();
-    const requests: string[][] = [];
-    const queue = { request: async (accounts: Iterable<string>) => void requests.push([...accounts]) } as unknown as RebuildQueue;
-    const outbox = new RebuildOutbox(index, queue);
-    const value = { db: 'numbers/+1999', accounts: [A], entry: { state: 'in_service', features: [], assigned_to: A, used_by: '', created: 0, updated: 0 } };
+    const { account: A, requests, value, outbox } = recordingOutbox(index, 'numbers/+1999');
 
     const affected = await outbox.commit(async (token) => {
       const marked = await index.commit(epoch, 'numbers/+1999', [{ number: '+19995550100', value }], 'seq-1', token);
@@ -49,11 +54,7 @@ describe('outbox: a batch in flight from before its commit', () => {
   });
 
   it('a commit that fails leaves its marks to the next flush', async () => {
-    const A = freshAccountId();
-    const requests: string[][] = [];
-    const queue = { request: async (accounts: Iterable<string>) => void requests.push([...accounts]) } as unknown as RebuildQueue;
-    const outbox = new RebuildOutbox(index, queue);
-    const value = { db: 'numbers/+1998', accounts: [A], entry: { state: 'in_service', features: [], assigned_to: A, used_by: '', created: 0, updated: 0 } };
+    const { account: A, requests, value, outbox } = recordingOutbox(index, 'numbers/+1998');
 
     // Committed in Redis, but the caller sees a failure (e.g. a reply lost with the connection).
     await expect(
