@@ -1,6 +1,7 @@
 // GET/POST /{db}/_changes: normal, longpoll and continuous feeds, streamed in bounded pages.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { filterOptions } from './changes-filter.js';
+import { MAX_TIMER_MS, parseFeedTiming } from './feed-timing.js';
 import { badRequest, delay, type Query, readJsonObject, requestSignal, writeChunk } from './http.js';
 import type { PouchChangeRow, PouchDatabase } from './pouchdb.js';
 import type { DbRegistry } from './registry.js';
@@ -8,9 +9,6 @@ import type { SeqCodec } from './seq-codec.js';
 
 /** Rows fetched from PouchDB per query: bounds memory however large the feed. */
 const PAGE_SIZE = 500;
-/** CouchDB's default (chttpd changes_timeout). */
-const DEFAULT_TIMEOUT_MS = 60_000;
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 type Since = number | 'now';
 
@@ -60,29 +58,16 @@ export async function handleChanges(
 }
 
 async function parseParams(db: PouchDatabase, q: Query, body: Record<string, unknown>, seqs: SeqCodec): Promise<FeedParams> {
-  const feed = q.string('feed') ?? 'normal';
-  if (feed !== 'normal' && feed !== 'longpoll' && feed !== 'continuous') {
-    throw badRequest(`Supported feeds are normal, longpoll and continuous, not '${feed}'.`);
-  }
+  const { feed, heartbeat, timeout } = parseFeedTiming(q);
   const style = q.string('style') ?? 'main_only';
   if (style !== 'main_only' && style !== 'all_docs') throw badRequest(`Invalid style: ${style}`);
-  const heartbeatParam = q.string('heartbeat');
-  const heartbeat =
-    heartbeatParam === undefined || heartbeatParam === 'false'
-      ? undefined
-      : heartbeatParam === 'true'
-        ? DEFAULT_TIMEOUT_MS
-        : Math.max(q.int('heartbeat') ?? 0, 100);
-  const timeoutParam = q.int('timeout');
-  // As in CouchDB, a heartbeat without an explicit timeout keeps the feed open indefinitely.
-  const timeout = timeoutParam ?? (heartbeat !== undefined ? Infinity : DEFAULT_TIMEOUT_MS);
   const limit = q.int('limit');
   return {
     feed,
     since: parseSince(q.string('since'), seqs),
     limit: limit === undefined ? Infinity : Math.max(limit, 1),
     descending: q.bool('descending'),
-    timeout: Math.min(timeout, MAX_TIMER_MS),
+    timeout,
     heartbeat,
     pouch: {
       style,

@@ -1,25 +1,12 @@
 // GET/POST /_db_updates: normal, longpoll and continuous over the in-memory DbUpdatesLog.
 import type { ServerResponse } from 'node:http';
 import type { DbUpdatesLog } from './db-updates-log.js';
-import { badRequest, delay, type Query, requestSignal, writeChunk } from './http.js';
-
-const DEFAULT_TIMEOUT_MS = 60_000;
-const MAX_TIMER_MS = 2 ** 31 - 1;
+import { MAX_TIMER_MS, parseFeedTiming } from './feed-timing.js';
+import { delay, type Query, requestSignal, writeChunk } from './http.js';
 
 /** express-pouchdb has no _db_updates at all (404 / empty 400); this is CouchDB 3's shape. */
 export async function handleDbUpdates(res: ServerResponse, log: DbUpdatesLog, q: Query, serverSignal: AbortSignal): Promise<void> {
-  const feed = q.string('feed') ?? 'normal';
-  if (feed !== 'normal' && feed !== 'longpoll' && feed !== 'continuous') {
-    throw badRequest(`Supported feeds are normal, longpoll and continuous, not '${feed}'.`);
-  }
-  const heartbeatParam = q.string('heartbeat');
-  const heartbeat =
-    heartbeatParam === undefined || heartbeatParam === 'false'
-      ? undefined
-      : heartbeatParam === 'true'
-        ? DEFAULT_TIMEOUT_MS
-        : Math.max(q.int('heartbeat') ?? 0, 100);
-  const timeout = Math.min(q.int('timeout') ?? (heartbeat !== undefined ? Infinity : DEFAULT_TIMEOUT_MS), MAX_TIMER_MS);
+  const { feed, heartbeat, timeout } = parseFeedTiming(q);
   const limitParam = q.int('limit');
   const limit = limitParam === undefined ? Infinity : Math.max(limitParam, 1);
   let position = log.parseSince(q.string('since'));
