@@ -1,14 +1,12 @@
 import { accountDbName, buildAccountDoc, gregorianSeconds, isAccountId, PHONE_NUMBERS_DOC_ID } from '../rules/index.js';
 import { CouchError } from '../couch/couch-error.js';
 import type { CouchClient } from '../couch/couch-client.js';
-import type { NumberIndex } from '../index/number-index.js';
+import type { AccountSnapshot, NumberIndex } from '../index/number-index.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { AccountDocCache } from './doc-cache.js';
+import type { AccountDocCache, OpenedEntry } from './doc-cache.js';
 import { getCurrentDoc, headCurrentDoc, provenByHead, readCurrentDoc, type CurrentDoc } from './current-doc.js';
 import { RecentAccounts } from './recent-accounts.js';
-import type { AccountSnapshot } from '../index/number-index.js';
-import type { OpenedEntry } from './doc-cache.js';
 
 export type RebuildOutcome = 'written' | 'unchanged' | 'skipped_missing_db';
 
